@@ -1,0 +1,17 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["node_modules/**", "dist/**", "test/bench/**"],
+    testTimeout: 20000,
+    hookTimeout: 30000,
+    pool: "forks",
+    coverage: {
+      provider: "v8",
+      include: ["src/**/*.ts"],
+      exclude: ["src/server/**", "src/cli/**"],
+      reporter: ["text-summary", "json-summary"],
+    },
+  },
+});
