@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 20000,
     hookTimeout: 30000,
     pool: "forks",
+    // Rebuilds dist/ when it is missing or older than src/ (dist smoke and e2e tests load it).
+    globalSetup: ["test/global-setup.ts"],
     coverage: {
       provider: "v8",
       include: ["src/**/*.ts"],
