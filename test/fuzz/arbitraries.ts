@@ -40,6 +40,25 @@ export function fuzz<T>(arb: fc.Arbitrary<T>, predicate: (value: T) => void, run
   }
 }
 
+/** {@link fuzz} for async predicates (e.g. a server connection that must be accepted first). */
+export async function fuzzAsync<T>(arb: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, runs: number): Promise<void> {
+  const seed = FIXED_SEED !== undefined ? Number(FIXED_SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
+  const numRuns = Math.max(1, Math.round(runs * SCALE));
+  const details = await fc.check(
+    fc.asyncProperty(arb, async (v) => {
+      total++;
+      await predicate(v);
+    }),
+    { numRuns, seed, ...(FIXED_PATH ? { path: FIXED_PATH } : {}) },
+  );
+  if (details.failed) {
+    const replay = `FUZZ_SEED=${details.seed}${details.counterexamplePath ? ` FUZZ_PATH=${details.counterexamplePath}` : ""}`;
+    const err = new Error(`fuzz failure, replay with ${replay}\n${fc.defaultReportMessage(details)}`);
+    if (details.errorInstance) Object.defineProperty(err, "cause", { value: details.errorInstance });
+    throw err;
+  }
+}
+
 /** Calls a decoder: it must return, or throw a DecodeError; anything else fails the property. */
 export function decodeOrDecodeError(decode: (raw: never) => Message, raw: unknown): Message | DecodeError {
   try {

@@ -24,7 +24,7 @@ import {
   v1Text,
 } from "./arbitraries";
 
-const RUNS = 8_000;
+const RUNS = 10_000;
 
 const check = (decode: typeof decodeV2, raw: unknown): void => assertWellFormed(decodeOrDecodeError(decode, raw), raw);
 
