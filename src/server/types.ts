@@ -58,6 +58,11 @@ export interface ChannelSocket<A extends Assigns = Assigns> {
    * connection dropping. `reason` is "leave", "normal", "crash", "closed" or the stop reason.
    */
   onTerminate(cb: (reason: string) => void): void;
+  /**
+   * Runs `cb` once the join reply has been sent and the channel receives broadcasts (Phoenix's
+   * `send(self(), :after_join)`): the place to track presence or push initial state.
+   */
+  afterJoin(cb: () => void): void;
 }
 
 /** What `join` returns: accepted (with an optional reply) or refused (the reason is sent to the client). */
@@ -127,4 +132,14 @@ export function noreply(): NoReplyResult {
 /** Stop the channel normally. */
 export function stop(reason = "normal"): StopResult {
   return { stop: true, reason };
+}
+
+/**
+ * Where the server reports what it did not expect: channel crashes, refused connects, bad frames.
+ * Every method is optional; the default logger prints errors and warnings to the console.
+ */
+export interface Logger {
+  debug?(message: string, meta?: Record<string, unknown>): void;
+  warn?(message: string, meta?: Record<string, unknown>): void;
+  error?(message: string, meta?: Record<string, unknown>): void;
 }
