@@ -1,0 +1,80 @@
+/**
+ * Reconnect and rejoin schedules, usable as `reconnectAfterMs` / `rejoinAfterMs`.
+ * @module
+ */
+import { RECONNECT_FINAL_MS, RECONNECT_STEPS_MS, REJOIN_FINAL_MS, REJOIN_STEPS_MS } from "./protocol";
+
+/** Maps an attempt number (1-based) to a delay in ms. */
+export type BackoffFn = (tries: number) => number;
+
+/**
+ * A fixed list of delays, then `final` for every later attempt (phoenix.js's scheme).
+ *
+ * @example
+ * ```ts
+ * new Socket("/socket", { reconnectAfterMs: phoenixSteps([100, 500], 3000) })
+ * ```
+ */
+export function phoenixSteps(steps: readonly number[], final: number): BackoffFn {
+  const list = steps.slice();
+  return (tries) => {
+    const value = list[tries - 1];
+    return value === undefined ? final : value;
+  };
+}
+
+/** phoenix.js's default reconnect schedule: 10, 50, 100, 150, 200, 250, 500, 1000, 2000, then 5000 ms. */
+export const defaultReconnectAfterMs: BackoffFn = (tries) => RECONNECT_STEPS_MS[tries - 1] ?? RECONNECT_FINAL_MS;
+/** phoenix.js's default rejoin schedule: 1000, 2000, 5000, then 10000 ms. */
+export const defaultRejoinAfterMs: BackoffFn = (tries) => REJOIN_STEPS_MS[tries - 1] ?? REJOIN_FINAL_MS;
+
+/** How random the exponential delay is. */
+export type Jitter = "full" | "equal" | "none";
+
+/** Options of {@link exponentialBackoff}. */
+export interface ExponentialBackoffOptions {
+  /** Delay of the first attempt before jitter, in ms. Default 100. */
+  base?: number;
+  /** Cap on the delay before jitter, in ms. Default 30000. */
+  max?: number;
+  /**
+   * `"full"`: uniform in [0, d]; `"equal"`: d/2 plus uniform in [0, d/2]; `"none"`: exactly d,
+   * where d = min(max, base * 2^(tries-1)). Default `"full"`, which spreads a crowd of clients
+   * reconnecting after a deploy the most.
+   */
+  jitter?: Jitter;
+  /** Source of randomness in [0, 1); `Math.random` by default. Inject one for deterministic tests. */
+  random?: () => number;
+}
+
+/**
+ * Exponential backoff with a cap and optional jitter.
+ * @throws RangeError when `base` or `max` is negative or not finite.
+ *
+ * @example
+ * ```ts
+ * new Socket("/socket", {
+ *   reconnectAfterMs: exponentialBackoff({ base: 250, max: 10_000, jitter: "full" }),
+ *   rejoinAfterMs: exponentialBackoff({ base: 1000, max: 30_000, jitter: "equal" }),
+ * })
+ * ```
+ */
+export function exponentialBackoff(options: ExponentialBackoffOptions = {}): BackoffFn {
+  const base = options.base ?? 100;
+  const max = options.max ?? 30000;
+  const jitter = options.jitter ?? "full";
+  const random = options.random ?? Math.random;
+  if (!(base >= 0) || !Number.isFinite(base)) throw new RangeError(`exponentialBackoff: base must be a finite number >= 0, got ${String(base)}`);
+  if (!(max >= 0) || !Number.isFinite(max)) throw new RangeError(`exponentialBackoff: max must be a finite number >= 0, got ${String(max)}`);
+  if (jitter !== "full" && jitter !== "equal" && jitter !== "none") {
+    throw new RangeError(`exponentialBackoff: jitter must be "full", "equal" or "none", got ${String(jitter)}`);
+  }
+  return (tries) => {
+    const n = Math.max(1, Math.floor(Number.isFinite(tries) ? tries : 1));
+    // Past 2^52 the product only saturates; clamping the exponent keeps it finite.
+    const d = Math.min(max, base * Math.pow(2, Math.min(n - 1, 52)));
+    if (jitter === "none") return d;
+    if (jitter === "equal") return Math.round(d / 2 + random() * (d / 2));
+    return Math.round(random() * d);
+  };
+}

@@ -1,0 +1,526 @@
+/// <reference lib="esnext.disposable" />
+/**
+ * Channel: one topic joined over a socket — state machine, bindings, push buffer, rejoin.
+ * @module
+ */
+import { CHANNEL_EVENTS, CHANNEL_STATES, type ChannelState } from "./protocol";
+import { PushError, UsageError } from "./errors";
+import { EventEmitter, iterate, safeCall, type IterateOptions } from "./emitter";
+import { Push } from "./push";
+import { Timer } from "./timer";
+import type { Socket } from "./socket";
+import type {
+  Binding,
+  BindingCallback,
+  ChannelLifecycleState,
+  ChannelOptions,
+  EventMap,
+  InEvent,
+  InPayload,
+  JoinReplyOf,
+  OutEvent,
+  OutPayload,
+  OverflowPolicy,
+  Params,
+  ParamsInput,
+  ReplyOf,
+  StateChange,
+  UntypedEvents,
+} from "./types";
+
+type ChannelStateChange = StateChange<ChannelLifecycleState>;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
+}
+
+/**
+ * A channel on a topic. Create it with `socket.channel(topic, params)`, then `join()`.
+ *
+ * @example
+ * ```ts
+ * const room = socket.channel("room:lobby", {token})
+ * room.on("new_msg", msg => console.log(msg))
+ * await room.join()
+ * await room.push("new_msg", {body: "hello"})
+ * ```
+ */
+export class Channel<E extends EventMap = UntypedEvents> {
+  /** The topic. */
+  topic: string;
+  /** Join params, always a function (re-read on every rejoin; may return a promise). */
+  params: () => Params | PromiseLike<Params>;
+  /** The socket this channel belongs to. */
+  socket: Socket;
+  /** Event bindings: `{event, ref, callback}`. */
+  bindings: Binding[] = [];
+  /** Counter behind the refs `on()` returns. */
+  bindingRef = 0;
+  /** Default push timeout, ms. */
+  timeout: number;
+  /** True once `join()` was called. */
+  joinedOnce = false;
+  /** The join push (resent on every rejoin). */
+  joinPush: Push<JoinReplyOf<E>>;
+  /** Pushes made before the channel could send them. */
+  pushBuffer: Push<unknown>[] = [];
+  /** Kept for phoenix.js compatibility; the socket drives channels directly, so this stays empty. */
+  stateChangeRefs: string[] = [];
+  /** Schedules rejoins after errors. */
+  rejoinTimer: Timer;
+  /**
+   * Hook over every inbound payload; must return the payload (modified or not).
+   * Assign your own to transform payloads before bindings see them.
+   */
+  onMessage: (event: string, payload: unknown, ref?: string | null, joinRef?: string | null) => unknown = passThrough;
+
+  private _state: ChannelState = CHANNEL_STATES.closed;
+  private _emitter: EventEmitter | null = null;
+  private _options: ChannelOptions | undefined;
+  private _attempts = 0;
+  private _failed = false;
+  private _paramsClock = 0;
+  private _hasReplyBindings = false;
+
+  constructor(topic: string, params: ParamsInput | undefined, socket: Socket, options?: ChannelOptions) {
+    if (typeof topic !== "string") throw new UsageError(`channel topic must be a string, got ${typeof topic}`);
+    this.topic = topic;
+    const value = params ?? {};
+    this.params = typeof value === "function" ? value : () => value;
+    this.socket = socket;
+    this.timeout = socket.timeout;
+    this._options = options;
+    this.joinPush = new Push<JoinReplyOf<E>>(this as unknown as Channel, CHANNEL_EVENTS.join, undefined, this.timeout);
+    this.rejoinTimer = new Timer(() => {
+      if (this.socket.isConnected()) this.rejoin();
+    }, socket.rejoinAfterMs);
+  }
+
+  /** The channel state: closed, joining, joined, leaving or errored. */
+  get state(): ChannelState {
+    return this._state;
+  }
+  set state(next: ChannelState) {
+    this._setState(next, "set");
+  }
+
+  /** True when the channel gave up rejoining (see the `rejoin` option). */
+  get failed(): boolean {
+    return this._failed;
+  }
+
+  /**
+   * Joins the topic. Call once per instance (again only after `leave()` completed or a final failure).
+   * @returns the join push: chain `receive()` or `await` it for the join reply.
+   * @throws UsageError when called twice.
+   */
+  join(timeout: number = this.timeout): Push<JoinReplyOf<E>> {
+    if (this.joinedOnce) {
+      const reusable = (this._state === CHANNEL_STATES.closed && !this.socket._hasChannel(this as unknown as Channel)) || this._failed;
+      if (!reusable) {
+        throw new UsageError(
+          `tried to join multiple times. 'join' can only be called a single time per channel instance (topic "${this.topic}")`,
+        );
+      }
+      this.socket._addChannel(this as unknown as Channel);
+      this.joinPush._renewPromise();
+      this.joinPush.reset();
+    }
+    this._failed = false;
+    this._attempts = 0;
+    this.timeout = timeout;
+    this.joinedOnce = true;
+    this.rejoin();
+    return this.joinPush;
+  }
+
+  /** Registers a callback for when the channel closes. */
+  onClose(callback: BindingCallback<unknown>): number {
+    return this.on(CHANNEL_EVENTS.close, callback as BindingCallback<InPayload<E, "phx_close">>);
+  }
+
+  /** Registers a callback for when the channel errors (the server crashed it, or the socket dropped). */
+  onError(callback: (reason: unknown) => void): number {
+    return this.on(CHANNEL_EVENTS.error, (reason) => callback(reason));
+  }
+
+  /**
+   * Binds a callback to a server event.
+   * @returns a ref for `off(event, ref)`.
+   */
+  on<K extends InEvent<E>>(event: K, callback: BindingCallback<InPayload<E, K>>): number {
+    const ref = this.bindingRef++;
+    if (event.startsWith("chan_reply_")) this._hasReplyBindings = true;
+    this.bindings.push({ event, ref, callback: callback as BindingCallback<never> });
+    return ref;
+  }
+
+  /**
+   * Unbinds the callbacks of `event` (only the one with `ref`, if given). The channel's own
+   * handling of replies, errors and closes is not a binding, so it cannot be removed by mistake.
+   */
+  off(event: InEvent<E> | (string & {}), ref?: number): void {
+    this.bindings = this.bindings.filter((b) => !(b.event === event && (ref === undefined || ref === b.ref)));
+  }
+
+  /** True when pushes can go on the wire now. */
+  canPush(): boolean {
+    return this.socket.isConnected() && this._state === CHANNEL_STATES.joined;
+  }
+
+  /**
+   * Pushes an event. Before the join completes it is buffered (see `maxBuffered`), and it
+   * times out after `timeout` ms either way.
+   * @throws UsageError when `join()` was never called.
+   */
+  push<K extends OutEvent<E>>(event: K, payload?: OutPayload<E, K>, timeout: number = this.timeout): Push<ReplyOf<E, K>> {
+    if (!this.joinedOnce) {
+      throw new UsageError(`tried to push "${event}" to "${this.topic}" before joining. Use channel.join() before pushing events`);
+    }
+    const push = new Push<ReplyOf<E, K>>(this as unknown as Channel, event, payload === undefined ? {} : payload, timeout);
+    if (this.canPush()) {
+      push.send();
+    } else {
+      push.startTimeout();
+      this._buffer(push as Push<unknown>);
+    }
+    return push;
+  }
+
+  /**
+   * Leaves the channel: the server is told, and the channel closes locally at once.
+   * @returns the leave push.
+   */
+  leave(timeout: number = this.timeout): Push<unknown> {
+    this.rejoinTimer.reset();
+    this.joinPush.cancelTimeout();
+    this._setState(CHANNEL_STATES.leaving, "leave");
+    const onClose = (): void => {
+      if (this.socket.hasLogger()) this.socket.log("channel", `leave ${this.topic}`);
+      this.trigger(CHANNEL_EVENTS.close, "leave");
+    };
+    const leavePush = new Push<unknown>(this as unknown as Channel, CHANNEL_EVENTS.leave, {}, timeout);
+    leavePush.receive("ok", onClose).receive("timeout", onClose);
+    leavePush.send();
+    if (!this.canPush()) leavePush.trigger("ok", {});
+    return leavePush;
+  }
+
+  /**
+   * Leaves if joined, and frees everything: bindings, timers, buffered pushes (they receive
+   * "dropped") and the socket's registry entry. The instance can be joined again afterwards.
+   */
+  dispose(): void {
+    if (this._state === CHANNEL_STATES.joined || this._state === CHANNEL_STATES.joining) this.leave();
+    this.rejoinTimer.reset();
+    this.joinPush.cancelTimeout();
+    this.joinPush.cancelRefEvent();
+    this._dropBuffered("channel disposed");
+    this.bindings = [];
+    this._hasReplyBindings = false;
+    this.socket.remove(this as unknown as Channel);
+    if (this._state !== CHANNEL_STATES.closed) this._setState(CHANNEL_STATES.closed, "dispose");
+    if (this._emitter !== null) this._emitter.removeAllListeners();
+    this._emitter = null;
+  }
+
+  /** `using channel = socket.channel(...)` disposes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /**
+   * Reports every state transition (with reason, attempt and next retry delay).
+   * @returns a function that unsubscribes.
+   * @example
+   * ```ts
+   * channel.onStateChange(({from, to, reason}) => console.log(`${from} -> ${to}: ${reason}`))
+   * ```
+   */
+  onStateChange(callback: (change: ChannelStateChange) => void): () => void {
+    const emitter = (this._emitter ??= new EventEmitter());
+    const listener = (change: ChannelStateChange): void => safeCall(callback, change);
+    emitter.on("state", listener);
+    return () => {
+      emitter.off("state", listener);
+    };
+  }
+
+  /**
+   * An async iterator over the payloads of a server event. Ends when the channel closes or
+   * disposes, when `signal` aborts, or when the loop breaks.
+   * @example
+   * ```ts
+   * for await (const msg of channel.stream("new_msg", {signal})) render(msg)
+   * ```
+   */
+  stream<K extends InEvent<E>>(event: K, options: IterateOptions = {}): AsyncIterableIterator<InPayload<E, K>> {
+    return iterate<InPayload<E, K>>((push, end) => {
+      const ref = this.on(event, (payload) => push(payload));
+      const emitter = (this._emitter ??= new EventEmitter());
+      const onState = (change: ChannelStateChange): void => {
+        if (change.to === CHANNEL_STATES.closed || change.to === "failed") end();
+      };
+      emitter.on("state", onState);
+      return () => {
+        this.off(event, ref);
+        emitter.off("state", onState);
+      };
+    }, options);
+  }
+
+  /** Rejoins now (used on reconnect and by the rejoin timer). */
+  rejoin(timeout: number = this.timeout): void {
+    if (this._state === CHANNEL_STATES.leaving) return;
+    this.socket.leaveOpenTopic(this.topic, this as unknown as Channel);
+    this._setState(CHANNEL_STATES.joining, "join");
+    let params: Params | PromiseLike<Params>;
+    try {
+      params = this.params();
+    } catch (error) {
+      this._paramsFailed(error);
+      return;
+    }
+    if (isThenable(params)) {
+      // Fresh credentials: wait for them, unless the channel moved on meanwhile.
+      const clock = ++this._paramsClock;
+      params.then(
+        (value) => {
+          if (clock !== this._paramsClock || this._state !== CHANNEL_STATES.joining) return;
+          this.joinPush._setPayload(value ?? {});
+          this.joinPush.resend(timeout);
+        },
+        (error: unknown) => {
+          if (clock !== this._paramsClock || this._state !== CHANNEL_STATES.joining) return;
+          this._paramsFailed(error);
+        },
+      );
+      return;
+    }
+    this._paramsClock++;
+    this.joinPush._setPayload(params ?? {});
+    this.joinPush.resend(timeout);
+  }
+
+  /**
+   * Delivers an inbound event: replies go to their push, then bindings run in order.
+   * A throwing callback does not stop the others (its error is rethrown asynchronously).
+   */
+  trigger(event: string, payload?: unknown, ref?: string | null, joinRef?: string | null): void {
+    let handled = payload;
+    if (this.onMessage !== passThrough) {
+      handled = this.onMessage(event, payload, ref, joinRef);
+      if (payload && !handled) {
+        this.socket._reportError(new UsageError("channel onMessage callbacks must return the payload, modified or unmodified"));
+        handled = payload;
+      }
+    }
+    if (event === CHANNEL_EVENTS.reply) {
+      if (ref != null) {
+        const push = this.socket._replies.get(ref);
+        if (push !== undefined && push.channel === (this as unknown as Channel)) {
+          push._onReply(handled as { status: string; response: unknown });
+        }
+      }
+    } else if (event === CHANNEL_EVENTS.close) {
+      this._onClose();
+    } else if (event === CHANNEL_EVENTS.error) {
+      this._onError(handled);
+    }
+    const bindings = this.bindings;
+    const n = bindings.length;
+    if (n > 0) {
+      const jr = joinRef == null ? this.joinRef() : joinRef;
+      for (let i = 0; i < n; i++) {
+        const binding = bindings[i] as Binding;
+        if (binding.event === event) safeCall(binding.callback as BindingCallback, handled, ref, jr);
+      }
+      if (this._hasReplyBindings && event === CHANNEL_EVENTS.reply && ref != null) {
+        this.trigger(this.replyEventName(ref), handled);
+      }
+    }
+  }
+
+  /** phoenix.js's per-push reply event name. */
+  replyEventName(ref: string): string {
+    return `chan_reply_${ref}`;
+  }
+
+  /** The ref of the current join, which stamps every message of this channel instance. */
+  joinRef(): string | null {
+    return this.joinPush.ref;
+  }
+
+  /** True if a message belongs to this channel instance (right topic, current join). */
+  isMember(topic: string, event: string, payload: unknown, joinRef: string | null | undefined): boolean {
+    if (this.topic !== topic) return false;
+    if (joinRef && joinRef !== this.joinPush.ref) {
+      if (this.socket.hasLogger()) this.socket.log("channel", "dropping outdated message", { topic, event, payload, joinRef });
+      return false;
+    }
+    return true;
+  }
+
+  isClosed(): boolean {
+    return this._state === CHANNEL_STATES.closed;
+  }
+  isErrored(): boolean {
+    return this._state === CHANNEL_STATES.errored;
+  }
+  isJoined(): boolean {
+    return this._state === CHANNEL_STATES.joined;
+  }
+  isJoining(): boolean {
+    return this._state === CHANNEL_STATES.joining;
+  }
+  isLeaving(): boolean {
+    return this._state === CHANNEL_STATES.leaving;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** @internal The join push got a reply or an outcome. */
+  _onJoinReply(status: string, response: unknown): void {
+    if (status === "ok") {
+      this._attempts = 0;
+      this.rejoinTimer.reset();
+      this._setState(CHANNEL_STATES.joined, "joined");
+      const buffered = this.pushBuffer;
+      this.pushBuffer = [];
+      for (let i = 0; i < buffered.length; i++) (buffered[i] as Push<unknown>).send();
+    } else if (status === "error") {
+      this._attempts++;
+      this._state = CHANNEL_STATES.errored;
+      if (this._shouldStop(response)) return this._fail("join refused", response);
+      this._scheduleRejoin("join error", response);
+    } else if (status === "timeout") {
+      if (this.socket.hasLogger()) this.socket.log("channel", `timeout ${this.topic} (${String(this.joinRef())})`, this.joinPush.timeout);
+      const leavePush = new Push<unknown>(this as unknown as Channel, CHANNEL_EVENTS.leave, {}, this.timeout);
+      leavePush.send();
+      this._attempts++;
+      this._state = CHANNEL_STATES.errored;
+      this.joinPush.reset();
+      if (this._shouldStop(undefined)) return this._fail("join timed out", undefined);
+      this._scheduleRejoin("join timeout");
+    } else if (status === "dropped") {
+      // The socket buffer dropped the join: stay errored, the next socket open rejoins.
+      this._setState(CHANNEL_STATES.errored, "join dropped");
+    }
+  }
+
+  /** @internal Called by the socket on (re)open. */
+  _onSocketOpen(): void {
+    this.rejoinTimer.reset();
+    if (this._state === CHANNEL_STATES.errored && !this._failed) this.rejoin();
+  }
+
+  /** @internal Drops every buffered push (socket teardown of a disposed channel, dispose). */
+  _dropBuffered(reason: string): void {
+    const buffered = this.pushBuffer;
+    this.pushBuffer = [];
+    for (const push of buffered) push._drop(reason);
+  }
+
+  private _buffer(push: Push<unknown>): void {
+    const max = this._options?.maxBuffered ?? this.socket.maxBuffered;
+    const buffer = this.pushBuffer;
+    if (buffer.length >= max) {
+      const policy: OverflowPolicy = this._options?.onOverflow ?? this.socket.onOverflow;
+      if (policy === "reject" || max <= 0) {
+        push._drop("push buffer full");
+        this.socket._reportError(new PushError("dropped", undefined, push.event, this.topic));
+        return;
+      }
+      const victim = policy === "drop-newest" ? buffer.pop() : buffer.shift();
+      if (victim !== undefined) victim._drop("push buffer full");
+    }
+    buffer.push(push);
+  }
+
+  private _shouldStop(reply: unknown): boolean {
+    const policy = this._options?.rejoin;
+    if (policy === undefined) return false;
+    if (reply !== undefined && policy.stopOn !== undefined) {
+      let stop = false;
+      try {
+        stop = policy.stopOn(reply) === true;
+      } catch (error) {
+        this.socket._reportError(error);
+      }
+      if (stop) return true;
+    }
+    return policy.maxAttempts !== undefined && this._attempts >= policy.maxAttempts;
+  }
+
+  private _fail(reason: string, reply: unknown): void {
+    this._failed = true;
+    this.rejoinTimer.reset();
+    this._dropBuffered(`channel failed: ${reason}`);
+    this._emit(CHANNEL_STATES.errored, "failed", reason, reply);
+    if (this.socket.hasLogger()) this.socket.log("channel", `gave up joining ${this.topic}: ${reason}`, reply);
+  }
+
+  private _scheduleRejoin(reason: string, error?: unknown): void {
+    const from = this._state;
+    if (this.socket.isConnected()) this.rejoinTimer.scheduleTimeout();
+    this._emit(from === CHANNEL_STATES.errored ? CHANNEL_STATES.joining : from, CHANNEL_STATES.errored, reason, error);
+  }
+
+  private _paramsFailed(error: unknown): void {
+    this.socket._reportError(error);
+    this._state = CHANNEL_STATES.errored;
+    this._scheduleRejoin("join params failed", error);
+  }
+
+  private _onClose(): void {
+    this.rejoinTimer.reset();
+    this.joinPush.cancelTimeout();
+    this.joinPush.cancelRefEvent();
+    this._paramsClock++;
+    if (this.socket.hasLogger()) this.socket.log("channel", `close ${this.topic} ${String(this.joinRef())}`);
+    this._setState(CHANNEL_STATES.closed, "closed");
+    this.socket.remove(this as unknown as Channel);
+  }
+
+  private _onError(reason: unknown): void {
+    if (this.socket.hasLogger()) this.socket.log("channel", `error ${this.topic}`, reason);
+    if (this._state === CHANNEL_STATES.joining) this.joinPush.reset();
+    const from = this._state;
+    this._state = CHANNEL_STATES.errored;
+    this._paramsClock++;
+    if (this.socket.isConnected() && !this._failed) this.rejoinTimer.scheduleTimeout();
+    if (from !== CHANNEL_STATES.errored) this._emit(from, CHANNEL_STATES.errored, "error", reason);
+  }
+
+  private _setState(next: ChannelState, reason: string, error?: unknown): void {
+    const from = this._state;
+    if (from === next) return;
+    this._state = next;
+    if (this._emitter !== null) this._emit(from, next, reason, error);
+  }
+
+  private _emit(from: ChannelLifecycleState, to: ChannelLifecycleState, reason: string, error?: unknown): void {
+    const emitter = this._emitter;
+    if (emitter === null || emitter.listenerCount("state") === 0) return;
+    const change: ChannelStateChange = {
+      from,
+      to,
+      reason,
+      attempt: this._attempts,
+      nextRetryInMs: this.rejoinTimer.nextDelayMs,
+    };
+    if (error !== undefined) change.error = error;
+    try {
+      emitter.emit("state", change);
+    } catch (e) {
+      // eventemitter3 stops at the first throwing listener; surface it without breaking our flow.
+      safeCall(() => {
+        throw e;
+      });
+    }
+  }
+}
+
+function passThrough(_event: string, payload: unknown): unknown {
+  return payload;
+}

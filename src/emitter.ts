@@ -1,0 +1,93 @@
+/**
+ * Small event plumbing shared by Socket and Channel: user-callback isolation and async iterators
+ * over eventemitter3 events.
+ * @module
+ */
+import { EventEmitter } from "eventemitter3";
+
+export { EventEmitter };
+
+/**
+ * Surfaces an error thrown by a user callback without stopping delivery to the others:
+ * `reportError` where the platform has it (browsers, workers), else a rethrow in a microtask,
+ * which reaches `window.onerror` / Node's `uncaughtException` like any uncaught error.
+ */
+export function rethrowAsync(error: unknown): void {
+  const report = (globalThis as { reportError?: (e: unknown) => void }).reportError;
+  if (typeof report === "function") {
+    report(error);
+    return;
+  }
+  queueMicrotask(() => {
+    throw error;
+  });
+}
+
+/** Calls a user callback; a throw is rethrown asynchronously instead of unwinding our loop. */
+export function safeCall<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): void {
+  try {
+    callback(...args);
+  } catch (error) {
+    rethrowAsync(error);
+  }
+}
+
+/** Options of the async iterators. */
+export interface IterateOptions {
+  /** Ends the iteration when aborted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * An async iterator over `event` of `emitter`, ended by `end` events, the signal, `return()`,
+ * or `stop` returning true for a value (that value is still yielded). Values arriving faster than
+ * they are consumed are queued.
+ */
+export function iterate<T>(
+  subscribe: (push: (value: T) => void, end: () => void) => () => void,
+  options: IterateOptions = {},
+): AsyncIterableIterator<T> {
+  const queue: T[] = [];
+  const waiting: Array<(result: IteratorResult<T>) => void> = [];
+  let done = false;
+  let unsubscribe: (() => void) | null = null;
+  const { signal } = options;
+
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    if (unsubscribe) unsubscribe();
+    unsubscribe = null;
+    if (signal) signal.removeEventListener("abort", finish);
+    for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
+  };
+  const push = (value: T): void => {
+    if (done) return;
+    const resolve = waiting.shift();
+    if (resolve) resolve({ value, done: false });
+    else queue.push(value);
+  };
+
+  if (signal?.aborted) done = true;
+  else {
+    unsubscribe = subscribe(push, finish);
+    if (signal) signal.addEventListener("abort", finish);
+  }
+
+  const iterator: AsyncIterableIterator<T> = {
+    next(): Promise<IteratorResult<T>> {
+      if (queue.length > 0) return Promise.resolve({ value: queue.shift() as T, done: false });
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+    return(): Promise<IteratorResult<T>> {
+      finish();
+      queue.length = 0;
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}

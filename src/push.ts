@@ -1,0 +1,268 @@
+/**
+ * Push: one request to the server and its reply.
+ * @module
+ */
+import { PushError } from "./errors";
+import { safeCall } from "./emitter";
+import type { Channel } from "./channel";
+import type { PushStatus } from "./types";
+
+/** The reply a push received: `{status, response}`, as in phoenix.js. */
+export interface PushReply {
+  status: string;
+  response: unknown;
+}
+
+interface Hook {
+  status: string;
+  callback: (response: never) => void;
+}
+
+/** Callback of `receive(status, cb)`: the `ok` response is typed `R`, the others are `unknown`. */
+export type ReceiveCallback<S extends PushStatus, R> = (response: S extends "ok" ? R : unknown) => void;
+
+function timedOut(push: Push<unknown>): void {
+  push.timeoutTimer = null;
+  push.trigger("timeout", {});
+}
+
+const noPayload = (): Record<string, never> => ({});
+
+/**
+ * A message pushed to a channel, waiting for its reply. Chain `receive()` hooks, or `await` it:
+ * it resolves with the `ok` response and rejects with a {@link PushError} (`status` "error",
+ * "timeout" or "dropped"). The promise is created only when awaited, so an ignored push never
+ * produces an unhandled rejection.
+ *
+ * @example
+ * ```ts
+ * channel.push("new_msg", {body: "hi"})
+ *   .receive("ok", resp => console.log("sent", resp))
+ *   .receive("error", err => console.warn(err))
+ *   .receive("timeout", () => console.warn("no reply"))
+ * // or
+ * const resp = await channel.push("new_msg", {body: "hi"})
+ * ```
+ */
+export class Push<R = unknown> implements PromiseLike<R> {
+  /** The channel pushed to. */
+  channel: Channel;
+  /** The event name. */
+  event: string;
+  /** Ms before the push times out. */
+  timeout: number;
+  /** The ref of the message on the wire (set when sent). */
+  ref: string | null = null;
+  /** The reply received, if any. */
+  receivedResp: PushReply | null = null;
+  /** The pending timeout. */
+  timeoutTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The `receive()` hooks. */
+  recHooks: Hook[] = [];
+  /** True once `send()` ran. */
+  sent = false;
+
+  // The payload is kept as a value; a function (phoenix.js's shape) is created only when asked for.
+  private _value: unknown;
+  private _payloadFn: (() => unknown) | null;
+  private _promise: Promise<R> | null = null;
+  private _resolve: ((value: R) => void) | null = null;
+  private _reject: ((error: PushError) => void) | null = null;
+
+  /**
+   * @param payload the payload, or a function returning it (phoenix.js passes a function)
+   */
+  constructor(channel: Channel, event: string, payload: unknown, timeout: number) {
+    this.channel = channel;
+    this.event = event;
+    this.timeout = timeout;
+    if (typeof payload === "function") {
+      this._payloadFn = payload as () => unknown;
+      this._value = undefined;
+    } else {
+      this._payloadFn = null;
+      this._value = payload === undefined ? {} : payload;
+    }
+  }
+
+  /** The payload as a function, as in phoenix.js. */
+  get payload(): () => unknown {
+    if (this._payloadFn === null) {
+      const value = this._value;
+      this._payloadFn = () => value;
+    }
+    return this._payloadFn;
+  }
+  set payload(fn: () => unknown) {
+    this._payloadFn = typeof fn === "function" ? fn : noPayload;
+  }
+
+  /** @internal Sets the payload to a value (used for join params). */
+  _setPayload(value: unknown): void {
+    this._payloadFn = null;
+    this._value = value;
+  }
+
+  /** The reply event name phoenix.js binds for this push (`chan_reply_<ref>`). */
+  get refEvent(): string | null {
+    return this.ref === null ? null : `chan_reply_${this.ref}`;
+  }
+
+  /** Sends again with a new ref and timeout. */
+  resend(timeout: number): void {
+    this.timeout = timeout;
+    this.reset();
+    this.send();
+  }
+
+  /** Puts the push on the wire (or in the socket's send buffer) and starts its timeout. */
+  send(): void {
+    if (this.hasReceived("timeout") || this.hasReceived("dropped")) return;
+    this.startTimeout();
+    this.sent = true;
+    const channel = this.channel;
+    channel.socket.push({
+      topic: channel.topic,
+      event: this.event,
+      payload: this._payloadFn === null ? this._value : this._payloadFn(),
+      ref: this.ref,
+      join_ref: channel.joinRef(),
+    }, channel);
+  }
+
+  /**
+   * Registers a callback for a status; fires at once if that reply already came. Chainable.
+   */
+  receive<S extends PushStatus>(status: S, callback: ReceiveCallback<S, R>): this;
+  receive(status: string, callback: (response: unknown) => void): this;
+  receive(status: string, callback: (response: never) => void): this {
+    if (this.receivedResp !== null && this.receivedResp.status === status) {
+      safeCall(callback as (r: unknown) => void, this.receivedResp.response);
+    }
+    this.recHooks.push({ status, callback });
+    return this;
+  }
+
+  /** Resolves with the `ok` response; rejects with a {@link PushError}. */
+  then<T1 = R, T2 = never>(
+    onfulfilled?: ((value: R) => T1 | PromiseLike<T1>) | null,
+    onrejected?: ((reason: PushError) => T2 | PromiseLike<T2>) | null,
+  ): Promise<T1 | T2> {
+    return this._ensurePromise().then(onfulfilled, onrejected as ((reason: unknown) => T2 | PromiseLike<T2>) | null);
+  }
+
+  /** Like `Promise.prototype.catch`. */
+  catch<T = never>(onrejected?: ((reason: PushError) => T | PromiseLike<T>) | null): Promise<R | T> {
+    return this.then(undefined, onrejected);
+  }
+
+  /** Forgets the reply and the ref, and cancels the timeout (before a resend). */
+  reset(): void {
+    this.cancelRefEvent();
+    this.cancelTimeout();
+    this.ref = null;
+    this.receivedResp = null;
+    this.sent = false;
+  }
+
+  /** Delivers a reply (or a local outcome such as "timeout") to the hooks. */
+  trigger(status: string, response: unknown): void {
+    if (this.ref === null && status !== "dropped") return;
+    this._onReply({ status, response });
+  }
+
+  /** @internal A reply arrived for this push's ref. */
+  _onReply(reply: PushReply): void {
+    this.cancelRefEvent();
+    this.cancelTimeout();
+    this.receivedResp = reply;
+    this.matchReceive(reply);
+  }
+
+  /** @internal A bounded buffer dropped this push. */
+  _drop(reason: string): void {
+    if (this.receivedResp !== null && this.receivedResp.status === "dropped") return;
+    this.cancelRefEvent();
+    this.cancelTimeout();
+    const reply = { status: "dropped", response: { reason } };
+    this.receivedResp = reply;
+    this.matchReceive(reply);
+  }
+
+  /** Runs the hooks registered for the reply's status. */
+  matchReceive(reply: PushReply): void {
+    const { status, response } = reply;
+    const channel = this.channel;
+    if (channel.joinPush === this) channel._onJoinReply(status, response);
+    const hooks = this.recHooks;
+    for (let i = 0, n = hooks.length; i < n; i++) {
+      const hook = hooks[i] as Hook;
+      if (hook.status === status) safeCall(hook.callback as (r: unknown) => void, response);
+    }
+    if (this._resolve !== null) this._settle(reply);
+  }
+
+  /** Forgets the ref's reply registration. */
+  cancelRefEvent(): void {
+    const ref = this.ref;
+    if (ref === null) return;
+    const replies = this.channel.socket._replies;
+    if (replies.get(ref) === this) replies.delete(ref);
+  }
+
+  /** Cancels the timeout. */
+  cancelTimeout(): void {
+    if (this.timeoutTimer !== null) {
+      clearTimeout(this.timeoutTimer);
+      this.timeoutTimer = null;
+    }
+  }
+
+  /** Takes a new ref, registers for its reply, and starts the timeout. */
+  startTimeout(): void {
+    if (this.timeoutTimer !== null) this.cancelTimeout();
+    this.cancelRefEvent();
+    const socket = this.channel.socket;
+    this.ref = socket.makeRef();
+    socket._replies.set(this.ref, this as Push<unknown>);
+    // Passing `this` as an argument avoids allocating a closure per push on the hot path.
+    this.timeoutTimer = setTimeout(timedOut, this.timeout, this) as unknown as ReturnType<typeof setTimeout>;
+  }
+
+  /** True if a reply with this status was received. */
+  hasReceived(status: string): boolean {
+    return this.receivedResp !== null && this.receivedResp.status === status;
+  }
+
+  private _ensurePromise(): Promise<R> {
+    if (this._promise === null) {
+      this._promise = new Promise<R>((resolve, reject) => {
+        this._resolve = resolve;
+        this._reject = reject;
+      });
+      if (this.receivedResp !== null) this._settle(this.receivedResp);
+    }
+    return this._promise;
+  }
+
+  /** @internal Lets a channel `join()` again after `leave()` hand out a fresh promise. */
+  _renewPromise(): void {
+    this._promise = null;
+    this._resolve = null;
+    this._reject = null;
+  }
+
+  private _settle(reply: PushReply): void {
+    const resolve = this._resolve;
+    const reject = this._reject;
+    if (resolve === null || reject === null) return;
+    this._resolve = null;
+    this._reject = null;
+    if (reply.status === "ok") {
+      resolve(reply.response as R);
+    } else {
+      const status = reply.status === "timeout" || reply.status === "dropped" ? reply.status : "error";
+      reject(new PushError(status, reply.status === "timeout" ? undefined : reply.response, this.event, this.channel.topic));
+    }
+  }
+}

@@ -1,0 +1,1219 @@
+/**
+ * Socket: the connection — lifecycle, heartbeat, reconnect, send buffer, and the topic registry
+ * that dispatches each inbound message in O(1) of the number of channels.
+ * @module
+ */
+import {
+  AUTH_TOKEN_PREFIX,
+  CHANNEL_EVENTS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_LONGPOLLER_TIMEOUT,
+  DEFAULT_TIMEOUT,
+  DEFAULT_VSN,
+  FALLBACK_STORAGE_KEY,
+  PHOENIX_TOPIC,
+  SOCKET_STATES,
+  VSN_1,
+  WS_CLOSE_NORMAL,
+  type Message,
+} from "./protocol";
+import { ConnectionError, DecodeError, PhxError, UsageError } from "./errors";
+import { decodeV1, decodeV2, encodeV1, encodeV2, type RawFrame } from "./serializer";
+import { defaultReconnectAfterMs, defaultRejoinAfterMs, type BackoffFn } from "./backoff";
+import { Timer } from "./timer";
+import { Channel } from "./channel";
+import type { Push } from "./push";
+import { EventEmitter, iterate, rethrowAsync, safeCall, type IterateOptions } from "./emitter";
+import { LongPoll } from "./transports/longpoll";
+import { globalWebSocket } from "./transports/websocket";
+import { installLifecycle } from "./lifecycle";
+import type {
+  ChannelOptions,
+  Decoder,
+  Encoder,
+  EventMap,
+  Logger,
+  OverflowPolicy,
+  Params,
+  ParamsInput,
+  SocketConnectionState,
+  SocketOptions,
+  StateChange,
+  StorageLike,
+  TransportConstructor,
+  TransportLike,
+  UntypedEvents,
+} from "./types";
+
+/** The close event shape callbacks receive (a real `CloseEvent`, or ours when we closed the socket ourselves). */
+export interface CloseEventLike {
+  code?: number;
+  reason?: string;
+  wasClean?: boolean;
+  type?: string;
+}
+
+/** A transport instance as the socket drives it. */
+interface Conn extends TransportLike {
+  binaryType?: string;
+  timeout?: number;
+  skipHeartbeat?: boolean;
+  bufferedAmount?: number;
+  onopen: ((event?: unknown) => void) | null;
+  onerror: ((event?: unknown) => void) | null;
+  onmessage: ((event: { data: RawFrame }) => void) | null;
+  onclose: ((event?: CloseEventLike) => void) | null;
+}
+
+type OpenCallback = () => void;
+type CloseCallback = (event: CloseEventLike) => void;
+type ErrorCallback = (error: unknown, transport?: TransportConstructor, establishedConnections?: number) => void;
+type MessageCallback = (msg: Message) => void;
+
+/** `socket.stateChangeCallbacks`, as in phoenix.js: lists of `[ref, callback]`. */
+export interface StateChangeCallbacks {
+  open: Array<[string, OpenCallback]>;
+  close: Array<[string, CloseCallback]>;
+  error: Array<[string, ErrorCallback]>;
+  message: Array<[string, MessageCallback]>;
+}
+
+/** A queued send; `ref`/`topic` let a bounded buffer tell which push it drops. */
+interface BufferedSend {
+  (): void;
+  ref?: string | null;
+}
+
+interface Ping {
+  start: number;
+  callback: (rtt: number) => void;
+}
+
+interface FallbackAttempt {
+  transport: TransportConstructor;
+  ms: number;
+  primary: boolean;
+  established: boolean;
+}
+
+type SocketStateChange = StateChange<SocketConnectionState>;
+
+const noop = (): void => {};
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
+}
+
+function toFn<T>(value: T | (() => T)): () => T {
+  return typeof value === "function" ? (value as () => T) : () => value;
+}
+
+function serialize(obj: Params, parentKey: string | null, out: string[]): void {
+  for (const key in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+    const paramKey = parentKey ? `${parentKey}[${key}]` : key;
+    const value = obj[key];
+    if (value !== null && typeof value === "object") serialize(value as Params, paramKey, out);
+    else out.push(`${encodeURIComponent(paramKey)}=${encodeURIComponent(String(value))}`);
+  }
+}
+
+/** Appends params to a URL in Phoenix's `a[b]=c` form. */
+export function appendParams(url: string, params: Params): string {
+  const parts: string[] = [];
+  serialize(params, null, parts);
+  if (parts.length === 0) return url;
+  return `${url}${url.includes("?") ? "&" : "?"}${parts.join("&")}`;
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/**
+ * Base64 of the token's UTF-8 bytes without padding — what Phoenix 1.8 decodes from the
+ * `base64url.bearer.phx.` sub-protocol (standard alphabet, as phoenix.js's `btoa`), without
+ * `btoa`'s Latin-1 limit or its absence on some platforms.
+ */
+export function encodeAuthToken(token: string): string {
+  const bytes = new TextEncoder().encode(token);
+  let out = "";
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    out += B64[n >> 18] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63] + B64[n & 63];
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = (bytes[i] as number) << 16;
+    out += B64[n >> 18] + B64[(n >> 12) & 63];
+  } else if (rest === 2) {
+    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
+    out += B64[n >> 18] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63];
+  }
+  return out;
+}
+
+/** Wraps a storage so a throwing or missing one falls back to memory. */
+function safeStorage(given: StorageLike | undefined): StorageLike {
+  const memory = new Map<string, string>();
+  const resolve = (): StorageLike | undefined => {
+    if (given) return given;
+    try {
+      return (globalThis as { sessionStorage?: StorageLike }).sessionStorage;
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    getItem(key) {
+      try {
+        const s = resolve();
+        if (s) return s.getItem(key);
+      } catch {
+        /* fall through to memory */
+      }
+      return memory.get(key) ?? null;
+    },
+    setItem(key, value) {
+      memory.set(key, value);
+      try {
+        resolve()?.setItem(key, value);
+      } catch {
+        /* memory keeps it */
+      }
+    },
+    removeItem(key) {
+      memory.delete(key);
+      try {
+        resolve()?.removeItem(key);
+      } catch {
+        /* memory already forgot it */
+      }
+    },
+  };
+}
+
+/**
+ * A connection to a Phoenix socket endpoint, multiplexing channels.
+ *
+ * @example
+ * ```ts
+ * const socket = new Socket("wss://example.com/socket", {params: {token}})
+ * socket.connect()
+ * const room = socket.channel("room:lobby")
+ * await room.join()
+ * ```
+ */
+export class Socket {
+  /** `open`/`close`/`error`/`message` callbacks as `[ref, callback]` lists. */
+  stateChangeCallbacks: StateChangeCallbacks = { open: [], close: [], error: [], message: [] };
+  /** Every channel created on this socket and not removed. */
+  channels: Channel[] = [];
+  /** Sends queued while disconnected, flushed in order on open. */
+  sendBuffer: BufferedSend[] = [];
+  /** The last ref handed out. */
+  ref = 0;
+  /** Default push timeout, ms. */
+  timeout: number;
+  /** The transport class. */
+  transport: TransportConstructor;
+  /** Opened connections so far. */
+  establishedConnections = 0;
+  /** The encoder. */
+  encode: Encoder;
+  /** The decoder. */
+  decode: Decoder;
+  /** True when the last close was asked for (no reconnect). */
+  closeWasClean = true;
+  /** The WebSocket binary type. */
+  binaryType: "arraybuffer" | "blob";
+  /** Heartbeat interval, ms. */
+  heartbeatIntervalMs: number;
+  /** Rejoin schedule. */
+  rejoinAfterMs: BackoffFn;
+  /** Reconnect schedule. */
+  reconnectAfterMs: BackoffFn;
+  /** The logger, or null. */
+  logger: Logger | null;
+  /** Long-poll request timeout, ms. */
+  longpollerTimeout: number;
+  /** Connect params, always a function. */
+  params: () => Params | PromiseLike<Params>;
+  /** The endpoint including the `/websocket` suffix. */
+  endPoint: string;
+  /** Serializer version. */
+  vsn: string;
+  /** The current transport instance. */
+  conn: Conn | null = null;
+  /** Timer that sends the next heartbeat. */
+  heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Timer that declares the pending heartbeat lost. */
+  heartbeatTimeoutTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Ref of the heartbeat awaiting its reply. */
+  pendingHeartbeatRef: string | null = null;
+  /** Schedules reconnects. */
+  reconnectTimer: Timer;
+  /** The auth token provider, if any. */
+  authToken: (() => string | PromiseLike<string>) | undefined;
+  /** The long-poll fallback window, if any. */
+  longPollFallbackMs: number | undefined;
+  /** Timer of the long-poll fallback. */
+  fallbackTimer: ReturnType<typeof setTimeout> | null = null;
+  /** True once WebSocket opened and answered a ping here. */
+  primaryPassedHealthCheck = false;
+  /** Storage of the fallback memory. */
+  sessionStore: StorageLike;
+  /** Incremented on every connect/disconnect/transport change. */
+  connectClock = 1;
+  /** Bound on the send buffer (and default for channel push buffers). */
+  maxBuffered: number;
+  /** Overflow policy of the buffers. */
+  onOverflow: OverflowPolicy;
+
+  /** @internal Pushes awaiting a reply, by ref. */
+  readonly _replies = new Map<string, Push<unknown>>();
+  /** @internal Channels by topic. */
+  private readonly _topics = new Map<string, Channel[]>();
+  private readonly _pings = new Map<string, Ping>();
+  private readonly _options: SocketOptions;
+  private readonly _defaultEncode: Encoder;
+  private readonly _defaultDecode: Decoder;
+  private _emitter: EventEmitter | null = null;
+  private _state: SocketConnectionState = "closed";
+  private _userClosed = true;
+  private _suspended = false;
+  private _attemptClock = 0;
+  private _connecting = false;
+  private _paramsValue: Params | undefined = undefined;
+  private _tokenValue: string | undefined = undefined;
+  private _fallback: FallbackAttempt | null = null;
+  private _uninstallLifecycle: (() => void) | null = null;
+  private _probeTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(endPoint: string, opts: SocketOptions = {}) {
+    if (typeof endPoint !== "string" || endPoint === "") throw new UsageError("Socket endPoint must be a non-empty string");
+    this._options = opts;
+    this.timeout = opts.timeout || DEFAULT_TIMEOUT;
+    this.transport = opts.transport || globalWebSocket() || (LongPoll as unknown as TransportConstructor);
+    this.longPollFallbackMs = opts.longPollFallbackMs;
+    this.sessionStore = safeStorage(opts.sessionStorage);
+    this.vsn = opts.vsn || DEFAULT_VSN;
+    const v1 = this.vsn === VSN_1;
+    this._defaultEncode = v1 ? (msg, cb) => cb(encodeV1(msg)) : (msg, cb) => cb(encodeV2(msg));
+    this._defaultDecode = v1 ? (raw, cb) => cb(decodeV1(raw)) : (raw, cb) => cb(decodeV2(raw));
+    const isLongPoll = this.transport === (LongPoll as unknown as TransportConstructor);
+    this.encode = (!isLongPoll && opts.encode) || this._defaultEncode;
+    this.decode = (!isLongPoll && opts.decode) || this._defaultDecode;
+    this.binaryType = opts.binaryType || "arraybuffer";
+    this.heartbeatIntervalMs = opts.heartbeatIntervalMs || DEFAULT_HEARTBEAT_INTERVAL_MS;
+    this.rejoinAfterMs = opts.rejoinAfterMs || defaultRejoinAfterMs;
+    this.reconnectAfterMs = opts.reconnectAfterMs || defaultReconnectAfterMs;
+    this.logger = opts.logger || null;
+    if (!this.logger && opts.debug) {
+      this.logger = (kind, msg, data) => {
+        console.log(`${kind}: ${msg}`, data);
+      };
+    }
+    this.longpollerTimeout = opts.longpollerTimeout || DEFAULT_LONGPOLLER_TIMEOUT;
+    this.params = toFn<Params | PromiseLike<Params>>(opts.params || {});
+    this.endPoint = `${endPoint}/websocket`;
+    this.authToken = opts.authToken === undefined || opts.authToken === "" ? undefined : toFn(opts.authToken);
+    this.maxBuffered = opts.maxBuffered ?? Infinity;
+    this.onOverflow = opts.onOverflow ?? "drop-oldest";
+    this.reconnectTimer = new Timer(() => this._reconnectNow(), (tries) => this.reconnectAfterMs(tries));
+  }
+
+  // ------------------------------------------------------------------ public API
+
+  /** The LongPoll transport class. */
+  getLongPollTransport(): TransportConstructor {
+    return LongPoll as unknown as TransportConstructor;
+  }
+
+  /** Closes the current connection and uses `newTransport` from the next connect on. */
+  replaceTransport(newTransport: TransportConstructor): void {
+    this.connectClock++;
+    this.closeWasClean = true;
+    this._cancelFallbackTimer();
+    this.reconnectTimer.reset();
+    const conn = this.conn;
+    if (conn) {
+      const wasOpen = conn.readyState === SOCKET_STATES.open;
+      this._dropConn(conn);
+      this._close(conn);
+      if (wasOpen) this.triggerChanError("transport replaced");
+    }
+    this.transport = newTransport;
+  }
+
+  /** `"wss"` on an https page, else `"ws"`. */
+  protocol(): "ws" | "wss" {
+    const loc = (globalThis as { location?: { protocol?: string } }).location;
+    return loc && typeof loc.protocol === "string" && /^https/.test(loc.protocol) ? "wss" : "ws";
+  }
+
+  /**
+   * The full URL the transport connects to, with params and `vsn`.
+   * @throws UsageError for a relative endpoint where there is no page location (Node, workers without one).
+   */
+  endPointURL(): string {
+    return this._url(this._currentParams());
+  }
+
+  /**
+   * Disconnects and stays disconnected (no reconnect, no lifecycle resurrection) until `connect()`.
+   * @param callback called once the socket is torn down
+   * @param code close code
+   * @param reason close reason
+   */
+  disconnect(callback?: () => void, code?: number, reason?: string): void {
+    this._userClosed = true;
+    this._suspended = false;
+    this.connectClock++;
+    this._attemptClock++;
+    this._connecting = false;
+    this.closeWasClean = true;
+    this._fallback = null;
+    this._cancelFallbackTimer();
+    this._cancelProbe();
+    this.reconnectTimer.reset();
+    if (this._uninstallLifecycle) {
+      this._uninstallLifecycle();
+      this._uninstallLifecycle = null;
+    }
+    this.teardown(callback, code, reason);
+  }
+
+  /**
+   * Connects (no-op while connected or connecting).
+   * @param params deprecated, as in phoenix.js: pass `params` to the constructor.
+   * @throws UsageError for a relative endpoint where there is no page location.
+   */
+  connect(params?: ParamsInput): void {
+    if (params) {
+      if (this.hasLogger()) this.log("socket", "passing params to connect is deprecated; pass params to the Socket constructor");
+      this.params = toFn<Params | PromiseLike<Params>>(params);
+    }
+    this._userClosed = false;
+    this._suspended = false;
+    if (this.conn || this._connecting) return;
+    // A relative endpoint without a page location can never work: say so now, not on every retry.
+    this._url({});
+    if (this._options.lifecycle !== false && this._uninstallLifecycle === null) {
+      this._uninstallLifecycle = installLifecycle(this);
+    }
+    this.reconnectTimer.cancel();
+    this._startConnect("connect");
+  }
+
+  /** Logs through the logger, if any. */
+  log(kind: string, msg: string, data?: unknown): void {
+    if (this.logger) this.logger(kind, msg, data);
+  }
+
+  /** True if a logger is set. */
+  hasLogger(): boolean {
+    return this.logger !== null;
+  }
+
+  /** Calls `callback` when the connection opens. @returns a ref for `off()`. */
+  onOpen(callback: OpenCallback): string {
+    const ref = this.makeRef();
+    this.stateChangeCallbacks.open.push([ref, callback]);
+    return ref;
+  }
+
+  /** Calls `callback(event)` when the connection closes. @returns a ref for `off()`. */
+  onClose(callback: CloseCallback): string {
+    const ref = this.makeRef();
+    this.stateChangeCallbacks.close.push([ref, callback]);
+    return ref;
+  }
+
+  /**
+   * Calls `callback(error, transport, establishedConnections)` on transport errors and on
+   * frames that cannot be decoded (a {@link DecodeError}). @returns a ref for `off()`.
+   */
+  onError(callback: ErrorCallback): string {
+    const ref = this.makeRef();
+    this.stateChangeCallbacks.error.push([ref, callback]);
+    return ref;
+  }
+
+  /** Calls `callback(msg)` for every inbound message. @returns a ref for `off()`. */
+  onMessage(callback: MessageCallback): string {
+    const ref = this.makeRef();
+    this.stateChangeCallbacks.message.push([ref, callback]);
+    return ref;
+  }
+
+  /** Removes the callbacks registered under `refs`. */
+  off(refs: readonly string[]): void {
+    const keep = <T extends [string, unknown]>(list: T[]): T[] => list.filter(([ref]) => refs.indexOf(ref) === -1);
+    const cbs = this.stateChangeCallbacks;
+    cbs.open = keep(cbs.open);
+    cbs.close = keep(cbs.close);
+    cbs.error = keep(cbs.error);
+    cbs.message = keep(cbs.message);
+  }
+
+  /**
+   * Sends a heartbeat and calls `callback(rttMs)` when the server answers.
+   * @returns false when not connected.
+   */
+  ping(callback: (rtt: number) => void): boolean {
+    if (!this.isConnected()) return false;
+    const ref = this.makeRef();
+    this._pings.set(ref, { start: Date.now(), callback });
+    this.push({ topic: PHOENIX_TOPIC, event: "heartbeat", payload: {}, ref, join_ref: null });
+    return true;
+  }
+
+  /** "connecting", "open", "closing" or "closed", from the transport's readyState. */
+  connectionState(): "connecting" | "open" | "closing" | "closed" {
+    switch (this.conn ? this.conn.readyState : -1) {
+      case SOCKET_STATES.connecting:
+        return "connecting";
+      case SOCKET_STATES.open:
+        return "open";
+      case SOCKET_STATES.closing:
+        return "closing";
+      default:
+        return "closed";
+    }
+  }
+
+  /** True when the transport is open. */
+  isConnected(): boolean {
+    const conn = this.conn;
+    return conn !== null && conn.readyState === SOCKET_STATES.open;
+  }
+
+  /** The observable state (see `onStateChange`). */
+  get state(): SocketConnectionState {
+    return this._state;
+  }
+
+  /** Removes a channel from the socket and its registry. */
+  remove(channel: Channel): void {
+    this.channels = this.channels.filter((c) => c !== channel);
+    const list = this._topics.get(channel.topic);
+    if (list === undefined) return;
+    const rest = list.filter((c) => c !== channel);
+    if (rest.length === 0) this._topics.delete(channel.topic);
+    else this._topics.set(channel.topic, rest);
+  }
+
+  /**
+   * Creates a channel for `topic` (join it with `channel.join()`).
+   * @example
+   * ```ts
+   * const room = socket.channel<RoomEvents>("room:1", {token}, {rejoin: {maxAttempts: 5}})
+   * ```
+   */
+  channel<E extends EventMap = UntypedEvents>(topic: string, chanParams?: ParamsInput, options?: ChannelOptions): Channel<E> {
+    const chan = new Channel<E>(topic, chanParams, this, options);
+    this._addChannel(chan as unknown as Channel);
+    return chan;
+  }
+
+  /**
+   * Sends a message now, or buffers it until the connection opens.
+   * @param channel the channel the message belongs to; a buffered message of an outdated join is not sent.
+   */
+  push(data: Message, channel?: Channel): void {
+    if (this.logger !== null) {
+      this.log("push", `${data.topic} ${data.event} (${String(data.join_ref)}, ${String(data.ref)})`, data.payload);
+    }
+    if (this.isConnected()) {
+      this._send(data);
+      return;
+    }
+    const entry: BufferedSend = () => {
+      if (channel !== undefined && data.event !== CHANNEL_EVENTS.leave && (data.join_ref !== channel.joinRef() || channel.isClosed())) {
+        return;
+      }
+      this._send(data);
+    };
+    entry.ref = data.ref;
+    this._bufferSend(entry);
+  }
+
+  /** A new unique ref. */
+  makeRef(): string {
+    const next = this.ref + 1;
+    this.ref = next === this.ref ? 0 : next;
+    return String(this.ref);
+  }
+
+  /** Sends a heartbeat; used by the heartbeat timer. */
+  sendHeartbeat(): void {
+    if (!this.isConnected()) return;
+    if (this.pendingHeartbeatRef !== null) {
+      this.heartbeatTimeout();
+      return;
+    }
+    this.pendingHeartbeatRef = this.makeRef();
+    this.push({ topic: PHOENIX_TOPIC, event: "heartbeat", payload: {}, ref: this.pendingHeartbeatRef, join_ref: null });
+    this.heartbeatTimeoutTimer = setTimeout(() => this.heartbeatTimeout(), this.heartbeatIntervalMs);
+  }
+
+  /**
+   * The pending heartbeat got no reply in time: the connection is presumed dead. It is dropped
+   * at once (we do not wait for a close handshake a dead peer will never answer), the channels
+   * error, and a reconnect is scheduled.
+   */
+  heartbeatTimeout(): void {
+    if (this.pendingHeartbeatRef === null) return;
+    this.pendingHeartbeatRef = null;
+    if (this.hasLogger()) this.log("transport", "heartbeat timeout. Attempting to re-establish connection");
+    this._abandon("heartbeat timeout");
+  }
+
+  /** Restarts the heartbeat from now. */
+  resetHeartbeat(): void {
+    if (this.conn && this.conn.skipHeartbeat) return;
+    this.clearHeartbeats();
+    this.heartbeatTimer = setTimeout(() => this.sendHeartbeat(), this.heartbeatIntervalMs);
+  }
+
+  /** Stops the heartbeat. */
+  clearHeartbeats(): void {
+    if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
+    if (this.heartbeatTimeoutTimer !== null) clearTimeout(this.heartbeatTimeoutTimer);
+    this.heartbeatTimer = null;
+    this.heartbeatTimeoutTimer = null;
+    this.pendingHeartbeatRef = null;
+  }
+
+  /** Sends the buffered messages (when connected). */
+  flushSendBuffer(): void {
+    if (this.isConnected() && this.sendBuffer.length > 0) {
+      const buffered = this.sendBuffer;
+      this.sendBuffer = [];
+      for (let i = 0; i < buffered.length; i++) (buffered[i] as BufferedSend)();
+    }
+  }
+
+  /** Leaves another channel instance joined or joining `topic` (a new join of it supersedes it). */
+  leaveOpenTopic(topic: string, except?: Channel): void {
+    const list = this._topics.get(topic);
+    if (list === undefined) return;
+    for (const chan of list) {
+      if (chan !== except && (chan.isJoined() || chan.isJoining())) {
+        if (this.hasLogger()) this.log("transport", `leaving duplicate topic "${topic}"`);
+        chan.leave();
+      }
+    }
+  }
+
+  /**
+   * Opens a transport now. Called by `connect()` and reconnects once credentials are resolved.
+   * @internal
+   */
+  transportConnect(): void {
+    this.connectClock++;
+    this.closeWasClean = false;
+    this.reconnectTimer.cancel();
+    let token = this._tokenValue;
+    if (token === undefined && this.authToken) {
+      const t = this.authToken();
+      if (typeof t === "string") token = t;
+    }
+    const url = this.endPointURL();
+    const Transport = this.transport;
+    const conn = (
+      token ? new Transport(url, ["phoenix", `${AUTH_TOKEN_PREFIX}${encodeAuthToken(token)}`]) : new Transport(url)
+    ) as Conn;
+    conn.binaryType = this.binaryType;
+    conn.timeout = this.longpollerTimeout;
+    this.conn = conn;
+    conn.onopen = () => {
+      if (this.conn === conn) this.onConnOpen();
+    };
+    conn.onerror = (error) => {
+      if (this.conn === conn) this.onConnError(error);
+    };
+    conn.onmessage = (event) => {
+      if (this.conn === conn) this.onConnMessage(event);
+    };
+    conn.onclose = (event) => {
+      if (this.conn === conn) this.onConnClose(event ?? {});
+    };
+  }
+
+  /** The connection opened. */
+  onConnOpen(): void {
+    if (this.hasLogger()) this.log("transport", `connected to ${this._safeURL()}`);
+    this.closeWasClean = false;
+    this._suspended = false;
+    this.establishedConnections++;
+    this.flushSendBuffer();
+    this.reconnectTimer.reset();
+    this.resetHeartbeat();
+    this._setState("open", "transport open");
+    this._fallbackOnOpen();
+    const callbacks = this.stateChangeCallbacks.open;
+    for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, OpenCallback])[1]);
+    const channels = this.channels;
+    for (let i = 0; i < channels.length; i++) (channels[i] as Channel)._onSocketOpen();
+  }
+
+  /** The connection closed (by the server, the network, or us). */
+  onConnClose(event: CloseEventLike): void {
+    if (this.hasLogger()) this.log("transport", "close", event);
+    const conn = this.conn;
+    if (conn) this._dropConn(conn);
+    this.clearHeartbeats();
+    this.triggerChanError("transport closed");
+    if (!this.closeWasClean && !this._userClosed) {
+      this._scheduleReconnect("transport closed", new ConnectionError(`the connection closed (code ${String(event.code)})`, { cause: event }));
+    } else {
+      this._setState("closed", "transport closed");
+    }
+    const callbacks = this.stateChangeCallbacks.close;
+    for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, CloseCallback])[1], event);
+  }
+
+  /** The transport reported an error. */
+  onConnError(error: unknown): void {
+    if (this.hasLogger()) this.log("transport", "error", error);
+    const transportBefore = this.transport;
+    const establishedBefore = this.establishedConnections;
+    const callbacks = this.stateChangeCallbacks.error;
+    for (let i = 0; i < callbacks.length; i++) {
+      safeCall((callbacks[i] as [string, ErrorCallback])[1], error, transportBefore, establishedBefore);
+    }
+    const channels = this.channels;
+    for (let i = 0; i < channels.length; i++) (channels[i] as Channel).rejoinTimer.reset();
+    if (this._fallbackOnError(error)) return;
+    if (transportBefore === this.transport || establishedBefore > 0) this.triggerChanError("transport error");
+  }
+
+  /** Errors every channel that is joined or joining (they rejoin on the next open). */
+  triggerChanError(reason = "transport closed"): void {
+    const channels = this.channels;
+    for (let i = 0; i < channels.length; i++) {
+      const chan = channels[i] as Channel;
+      if (!(chan.isErrored() || chan.isLeaving() || chan.isClosed())) {
+        chan.trigger(CHANNEL_EVENTS.error, { source: "transport", reason });
+      }
+    }
+  }
+
+  /** An inbound frame from the transport. Bad frames are reported, never thrown. */
+  onConnMessage(rawMessage: { data: RawFrame }): void {
+    let msg: Message | undefined;
+    try {
+      const data = rawMessage.data;
+      if (this.decode === this._defaultDecode) {
+        msg = this.vsn === VSN_1 ? decodeV1(data) : decodeV2(data);
+      } else {
+        this.decode(data, (m) => {
+          msg = m;
+        });
+      }
+    } catch (error) {
+      this._reportError(
+        error instanceof PhxError
+          ? error
+          : new DecodeError("unsupported_frame", `the decoder failed: ${String(error)}`, rawMessage.data, { cause: error }),
+      );
+      return;
+    }
+    if (msg === undefined) return;
+    try {
+      this._dispatch(msg);
+    } catch (error) {
+      this._reportError(error);
+    }
+  }
+
+  /**
+   * Tears the connection down now (used by disconnect). Close callbacks run with a
+   * `{code, reason, wasClean: true}` event, and joined channels error so they rejoin on the next connect.
+   */
+  teardown(callback?: () => void, code?: number, reason?: string): void {
+    const conn = this.conn;
+    this.clearHeartbeats();
+    this._pings.clear();
+    if (conn === null) {
+      this._setState(this._suspended ? "waiting" : "closed", "disconnect");
+      if (callback) safeCall(callback);
+      return;
+    }
+    this._setState("closing", "disconnect");
+    this._dropConn(conn);
+    this._close(conn, code, reason);
+    this.triggerChanError("disconnect");
+    this._setState(this._suspended ? "waiting" : "closed", "disconnect");
+    const event: CloseEventLike = { type: "close", code: code ?? WS_CLOSE_NORMAL, reason: reason ?? "", wasClean: true };
+    const callbacks = this.stateChangeCallbacks.close;
+    for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, CloseCallback])[1], event);
+    if (callback) safeCall(callback);
+  }
+
+  // ------------------------------------------------------------------ additions
+
+  /**
+   * Reports every connection state transition with its reason, attempt and next retry delay.
+   * @returns a function that unsubscribes.
+   * @example
+   * ```ts
+   * socket.onStateChange(({to, attempt, nextRetryInMs}) => banner(to, attempt, nextRetryInMs))
+   * ```
+   */
+  onStateChange(callback: (change: SocketStateChange) => void): () => void {
+    const emitter = (this._emitter ??= new EventEmitter());
+    const listener = (change: SocketStateChange): void => safeCall(callback, change);
+    emitter.on("state", listener);
+    return () => {
+      emitter.off("state", listener);
+    };
+  }
+
+  /**
+   * The state changes as an async iterator.
+   * @example
+   * ```ts
+   * for await (const {to} of socket.states({signal})) console.log(to)
+   * ```
+   */
+  states(options: IterateOptions = {}): AsyncIterableIterator<SocketStateChange> {
+    return iterate<SocketStateChange>((push) => this.onStateChange(push), options);
+  }
+
+  /**
+   * Closes the connection for now (app backgrounded, WebView paused) without forgetting that
+   * the app wants it: `resume()` reconnects. A manual `disconnect()` still wins.
+   */
+  pause(reason = "paused"): void {
+    if (this._userClosed) return;
+    this._suspend(reason);
+  }
+
+  /** Reconnects after `pause()`, or probes a connection that may have gone stale. */
+  resume(reason = "resumed"): void {
+    this._wake(reason);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** @internal */
+  _hasChannel(channel: Channel): boolean {
+    const list = this._topics.get(channel.topic);
+    return list !== undefined && list.indexOf(channel) !== -1;
+  }
+
+  /** @internal */
+  _addChannel(channel: Channel): void {
+    if (this._hasChannel(channel)) return;
+    this.channels.push(channel);
+    const list = this._topics.get(channel.topic);
+    if (list === undefined) this._topics.set(channel.topic, [channel]);
+    else this._topics.set(channel.topic, list.concat(channel));
+  }
+
+  /** @internal Reports an error to the logger and the `onError` callbacks without touching the connection. */
+  _reportError(error: unknown): void {
+    if (this.hasLogger()) this.log("error", error instanceof Error ? error.message : String(error), error);
+    const callbacks = this.stateChangeCallbacks.error;
+    if (callbacks.length === 0 && !this.hasLogger()) {
+      // Nobody listens: still let it surface rather than vanish.
+      rethrowAsync(error);
+      return;
+    }
+    for (let i = 0; i < callbacks.length; i++) {
+      safeCall((callbacks[i] as [string, ErrorCallback])[1], error, this.transport, this.establishedConnections);
+    }
+  }
+
+  /** @internal Whether lifecycle handlers may act (the app did not disconnect). */
+  _wantsConnection(): boolean {
+    return !this._userClosed;
+  }
+
+  /** @internal Page hidden, app paused or offline: close and wait. */
+  _suspend(reason: string): void {
+    if (this._userClosed) return;
+    this._suspended = true;
+    this._attemptClock++;
+    this._connecting = false;
+    this.closeWasClean = true;
+    this.reconnectTimer.reset();
+    this._cancelProbe();
+    this.teardown(undefined, WS_CLOSE_NORMAL, reason);
+    this._setState("waiting", reason);
+  }
+
+  /** @internal Back to foreground / online / resumed: reconnect now, or probe a live-looking connection. */
+  _wake(reason: string): void {
+    if (this._userClosed) return;
+    if (this.isConnected()) {
+      this._probe(reason);
+      return;
+    }
+    if (this._connecting || (this.conn !== null && this.conn.readyState === SOCKET_STATES.connecting)) return;
+    if (this._suspended || !this.closeWasClean || this.reconnectTimer.isScheduled()) {
+      this._suspended = false;
+      this.reconnectTimer.cancel();
+      this._startConnect(reason);
+    }
+  }
+
+  /** @internal Sends a ping with a short timeout; a silent connection is dropped and redialed. */
+  _probe(reason: string): void {
+    if (!this.isConnected() || this._probeTimer !== null) return;
+    const limit = Math.min(this._options.probeTimeoutMs ?? 2000, this.heartbeatIntervalMs);
+    const conn = this.conn;
+    this.ping(() => this._cancelProbe());
+    this._probeTimer = setTimeout(() => {
+      this._probeTimer = null;
+      if (this.conn === conn && !this._userClosed) {
+        if (this.hasLogger()) this.log("transport", `no answer to the ${reason} probe: reconnecting`);
+        this._abandon(`${reason} probe timeout`);
+      }
+    }, limit);
+  }
+
+  /** @internal True while the page/app asked us to wait. */
+  _isSuspended(): boolean {
+    return this._suspended;
+  }
+
+  /** @internal The reconnect timer fired. */
+  private _reconnectNow(): void {
+    if (this._userClosed) return;
+    if (this._pageHidden()) {
+      if (this.hasLogger()) this.log("transport", "Not reconnecting as page is hidden!");
+      this._suspended = true;
+      this._setState("waiting", "page hidden");
+      return;
+    }
+    const hook = this._options.beforeReconnect;
+    if (hook === undefined) {
+      this._startConnect("reconnect");
+      return;
+    }
+    const clock = ++this._attemptClock;
+    let result: void | PromiseLike<void> = undefined;
+    try {
+      result = hook({ attempt: this.reconnectTimer.tries });
+    } catch (error) {
+      this._reportError(error);
+    }
+    if (isThenable(result)) {
+      this._connecting = true;
+      result.then(
+        () => {
+          if (clock !== this._attemptClock || this._userClosed) return;
+          this._connecting = false;
+          this._startConnect("reconnect");
+        },
+        (error: unknown) => {
+          if (clock !== this._attemptClock || this._userClosed) return;
+          this._connecting = false;
+          this._reportError(error);
+          this._startConnect("reconnect");
+        },
+      );
+      return;
+    }
+    this._startConnect("reconnect");
+  }
+
+  /** Resolves fresh credentials (awaiting async ones), then dials. */
+  private _startConnect(reason: string): void {
+    const clock = ++this._attemptClock;
+    this.closeWasClean = false;
+    this._setState("connecting", reason);
+    let params: Params | PromiseLike<Params>;
+    let token: string | PromiseLike<string> | undefined;
+    try {
+      params = this.params();
+      token = this.authToken ? this.authToken() : undefined;
+    } catch (error) {
+      this._credentialsFailed(error);
+      return;
+    }
+    if (isThenable(params) || isThenable(token)) {
+      this._connecting = true;
+      Promise.all([params, token]).then(
+        ([p, t]) => {
+          if (clock !== this._attemptClock || this._userClosed) return;
+          this._connecting = false;
+          this._dial(p, t);
+        },
+        (error: unknown) => {
+          if (clock !== this._attemptClock || this._userClosed) return;
+          this._connecting = false;
+          this._credentialsFailed(error);
+        },
+      );
+      return;
+    }
+    this._dial(params, token);
+  }
+
+  private _dial(params: Params, token: string | undefined): void {
+    this._paramsValue = params ?? {};
+    this._tokenValue = token === undefined || token === null || token === "" ? undefined : String(token);
+    try {
+      if (this.longPollFallbackMs && this.transport !== (LongPoll as unknown as TransportConstructor)) {
+        this._connectWithFallback(LongPoll as unknown as TransportConstructor, this.longPollFallbackMs);
+      } else {
+        this.transportConnect();
+      }
+    } catch (error) {
+      // e.g. the transport constructor rejected the URL or a sub-protocol: retry with backoff.
+      this._reportError(new ConnectionError(`could not open the transport: ${String(error)}`, { cause: error }));
+      if (this.conn) this._dropConn(this.conn);
+      this._scheduleReconnect("transport failed", error);
+    } finally {
+      this._paramsValue = undefined;
+      this._tokenValue = undefined;
+    }
+  }
+
+  private _credentialsFailed(error: unknown): void {
+    this._reportError(error);
+    this._scheduleReconnect("credentials failed", error);
+  }
+
+  private _scheduleReconnect(reason: string, error?: unknown): void {
+    if (this._userClosed) {
+      this._setState("closed", reason);
+      return;
+    }
+    this.reconnectTimer.scheduleTimeout();
+    this._setState("reconnecting", reason, error);
+  }
+
+  /** Drops a connection we no longer trust, without waiting for its close handshake, and reconnects. */
+  private _abandon(reason: string): void {
+    const conn = this.conn;
+    this._cancelProbe();
+    this.clearHeartbeats();
+    this._pings.clear();
+    this.closeWasClean = false;
+    if (conn !== null) {
+      this._dropConn(conn);
+      this._close(conn, WS_CLOSE_NORMAL, reason);
+    }
+    this.triggerChanError(reason);
+    this._scheduleReconnect(reason, new ConnectionError(reason));
+    const event: CloseEventLike = { type: "close", code: WS_CLOSE_NORMAL, reason, wasClean: false };
+    const callbacks = this.stateChangeCallbacks.close;
+    for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, CloseCallback])[1], event);
+  }
+
+  /** Detaches our handlers (noops, not null: `ws` throws on an error event nobody listens to). */
+  private _dropConn(conn: Conn): void {
+    conn.onopen = noop;
+    conn.onerror = noop;
+    conn.onmessage = noop;
+    conn.onclose = noop;
+    if (this.conn === conn) this.conn = null;
+    this._pings.clear();
+  }
+
+  private _close(conn: Conn, code?: number, reason?: string): void {
+    try {
+      if (code) conn.close(code, reason ?? "");
+      else conn.close();
+    } catch (error) {
+      if (this.hasLogger()) this.log("transport", "close failed", error);
+    }
+  }
+
+  private _dispatch(msg: Message): void {
+    const { topic, event, payload, ref, join_ref } = msg;
+    if (ref !== null && ref !== undefined) {
+      if (ref === this.pendingHeartbeatRef) {
+        this.clearHeartbeats();
+        this.heartbeatTimer = setTimeout(() => this.sendHeartbeat(), this.heartbeatIntervalMs);
+      }
+    }
+    if (this.logger !== null) {
+      const status = payload !== null && typeof payload === "object" ? (payload as { status?: unknown }).status : undefined;
+      this.log("receive", `${typeof status === "string" ? status : ""} ${topic} ${event} ${ref ? `(${ref})` : ""}`, payload);
+    }
+    const list = this._topics.get(topic);
+    if (list !== undefined) {
+      if (list.length === 1) {
+        const chan = list[0] as Channel;
+        if (chan.isMember(topic, event, payload, join_ref)) chan.trigger(event, payload, ref, join_ref);
+      } else {
+        // The list is replaced, never mutated, when channels come and go: iterating it is safe.
+        for (let i = 0; i < list.length; i++) {
+          const chan = list[i] as Channel;
+          if (chan.isMember(topic, event, payload, join_ref)) chan.trigger(event, payload, ref, join_ref);
+        }
+      }
+    }
+    const callbacks = this.stateChangeCallbacks.message;
+    for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, MessageCallback])[1], msg);
+    if (ref && this._pings.size > 0) {
+      const ping = this._pings.get(ref);
+      if (ping !== undefined) {
+        this._pings.delete(ref);
+        safeCall(ping.callback, Date.now() - ping.start);
+      }
+    }
+  }
+
+  private _send(data: Message): void {
+    const conn = this.conn;
+    if (conn === null) return;
+    try {
+      if (this.encode === this._defaultEncode) {
+        conn.send(this.vsn === VSN_1 ? encodeV1(data) : encodeV2(data));
+      } else {
+        this.encode(data, (frame) => conn.send(frame));
+      }
+    } catch (error) {
+      this._reportError(error);
+      const push = data.ref !== null ? this._replies.get(data.ref) : undefined;
+      if (push !== undefined) push.trigger("error", { reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private _bufferSend(entry: BufferedSend): void {
+    const buffer = this.sendBuffer;
+    if (buffer.length >= this.maxBuffered) {
+      const policy = this.onOverflow;
+      let victim: BufferedSend | undefined;
+      if (policy === "reject" || this.maxBuffered <= 0) victim = entry;
+      else victim = policy === "drop-newest" ? buffer.pop() : buffer.shift();
+      if (victim !== undefined) this._dropBuffered(victim);
+      if (victim === entry) return;
+    }
+    buffer.push(entry);
+  }
+
+  private _dropBuffered(entry: BufferedSend): void {
+    const push = entry.ref != null ? this._replies.get(entry.ref) : undefined;
+    if (push !== undefined) push._drop("send buffer full");
+    else this._reportError(new ConnectionError("a message was dropped: the send buffer is full"));
+  }
+
+  private _currentParams(): Params {
+    if (this._paramsValue !== undefined) return this._paramsValue;
+    const p = this.params();
+    return isThenable(p) ? {} : (p ?? {});
+  }
+
+  private _url(params: Params): string {
+    const uri = appendParams(appendParams(this.endPoint, params), { vsn: this.vsn });
+    if (uri.charAt(0) !== "/") return uri;
+    if (uri.charAt(1) === "/") return `${this.protocol()}:${uri}`;
+    const loc = (globalThis as { location?: { host?: string } }).location;
+    if (!loc || typeof loc.host !== "string" || loc.host === "") {
+      throw new UsageError(
+        `the endpoint "${this.endPoint}" is a relative path, which needs a page location; use an absolute ws:// or wss:// URL here`,
+      );
+    }
+    return `${this.protocol()}://${loc.host}${uri}`;
+  }
+
+  private _safeURL(): string {
+    try {
+      return this.endPointURL();
+    } catch {
+      return this.endPoint;
+    }
+  }
+
+  private _pageHidden(): boolean {
+    const doc = (globalThis as { document?: { visibilityState?: string } }).document;
+    return doc !== undefined && doc.visibilityState === "hidden";
+  }
+
+  private _setState(to: SocketConnectionState, reason: string, error?: unknown): void {
+    const from = this._state;
+    if (from === to && to !== "reconnecting") return;
+    this._state = to;
+    const emitter = this._emitter;
+    if (emitter === null || emitter.listenerCount("state") === 0) return;
+    const change: SocketStateChange = {
+      from,
+      to,
+      reason,
+      attempt: to === "reconnecting" ? this.reconnectTimer.tries + 1 : this.reconnectTimer.tries,
+      nextRetryInMs: this.reconnectTimer.nextDelayMs,
+    };
+    if (error !== undefined) change.error = error;
+    emitter.emit("state", change);
+  }
+
+  private _cancelProbe(): void {
+    if (this._probeTimer !== null) clearTimeout(this._probeTimer);
+    this._probeTimer = null;
+  }
+
+  private _cancelFallbackTimer(): void {
+    if (this.fallbackTimer !== null) clearTimeout(this.fallbackTimer);
+    this.fallbackTimer = null;
+  }
+
+  /**
+   * Tries the primary transport; falls back to `fallback` when it errors before opening, or
+   * does not open and answer a ping within `ms`. The fallback is remembered for the session
+   * only if the primary never worked here.
+   */
+  private _connectWithFallback(fallback: TransportConstructor, ms: number): void {
+    this._cancelFallbackTimer();
+    if (this.sessionStore.getItem(FALLBACK_STORAGE_KEY)) {
+      this._fallback = null;
+      this._switchTo(fallback, "memorized");
+      return;
+    }
+    const attempt: FallbackAttempt = { transport: fallback, ms, primary: true, established: false };
+    this._fallback = attempt;
+    this.fallbackTimer = setTimeout(() => this._fallBack("timeout"), ms);
+    this.transportConnect();
+  }
+
+  private _switchTo(transport: TransportConstructor, reason: string): void {
+    if (this.hasLogger()) this.log("transport", "falling back to LongPoll...", reason);
+    this.replaceTransport(transport);
+    this.transportConnect();
+  }
+
+  private _fallBack(reason: string): void {
+    this.fallbackTimer = null;
+    const attempt = this._fallback;
+    if (attempt === null || !attempt.primary) return;
+    attempt.primary = false;
+    this._switchTo(attempt.transport, reason);
+  }
+
+  private _fallbackOnOpen(): void {
+    const attempt = this._fallback;
+    if (attempt === null) return;
+    if (!attempt.primary) {
+      if (!this.primaryPassedHealthCheck) this.sessionStore.setItem(FALLBACK_STORAGE_KEY, "true");
+      if (this.hasLogger()) this.log("transport", "established LongPoll fallback");
+      this._fallback = null;
+      return;
+    }
+    attempt.established = true;
+    this._cancelFallbackTimer();
+    this.fallbackTimer = setTimeout(() => this._fallBack("no ping answer"), attempt.ms);
+    this.ping((rtt) => {
+      if (this._fallback !== attempt) return;
+      if (this.hasLogger()) this.log("transport", "connected to primary after", rtt);
+      this.primaryPassedHealthCheck = true;
+      this._fallback = null;
+      this._cancelFallbackTimer();
+    });
+  }
+
+  private _fallbackOnError(error: unknown): boolean {
+    const attempt = this._fallback;
+    if (attempt === null || !attempt.primary || attempt.established) return false;
+    if (this.hasLogger()) this.log("transport", "error", error);
+    this._cancelFallbackTimer();
+    this._fallBack("error");
+    return true;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The retry timer behind `socket.reconnectTimer` and `channel.rejoinTimer`.
+ * @module
+ */
+
+/** Picks the delay (ms) before attempt number `tries` (1-based). */
+export type TimerCalc = (tries: number) => number;
+
+/**
+ * Runs `callback` after a delay that grows with each attempt, until `reset()`.
+ * Field and method names match phoenix.js's `Timer`, which wrappers and tests reach for.
+ *
+ * @example
+ * ```ts
+ * const timer = new Timer(() => reconnect(), tries => [10, 50, 100][tries - 1] ?? 5000)
+ * timer.scheduleTimeout() // runs reconnect() in 10 ms, then 50 ms on the next call...
+ * timer.reset()           // cancels and starts over from attempt 1
+ * ```
+ */
+export class Timer {
+  /** The pending timeout, if any. */
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Attempts made since the last `reset()`. */
+  tries = 0;
+  /** The delay chosen by the last `scheduleTimeout()`, or `null` when nothing is scheduled. */
+  nextDelayMs: number | null = null;
+
+  constructor(
+    public callback: () => void,
+    public timerCalc: TimerCalc,
+  ) {}
+
+  /** Cancels the pending attempt and forgets the attempts made so far. */
+  reset(): void {
+    this.tries = 0;
+    this.cancel();
+  }
+
+  /** Cancels the pending attempt but keeps the attempt count. */
+  cancel(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.nextDelayMs = null;
+  }
+
+  /** True while an attempt is scheduled. */
+  isScheduled(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /** Schedules the next attempt, replacing a pending one. Returns the delay chosen. */
+  scheduleTimeout(): number {
+    this.cancel();
+    const delay = this.timerCalc(this.tries + 1);
+    this.nextDelayMs = delay;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.nextDelayMs = null;
+      this.tries = this.tries + 1;
+      this.callback();
+    }, delay);
+    return delay;
+  }
+}
