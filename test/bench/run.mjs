@@ -1,0 +1,472 @@
+// `npm run bench`: one command, one run. Bundles our TypeScript into .bench/ with esbuild, then
+// measures four sections — client, server, LongPoll, Presence — printing a markdown table per
+// section with the goals from the issues and PASS/MISS. Every figure is the median of ROUNDS
+// rounds (default 5, env BENCH_ROUNDS) and sits beside a floor measured in the same run.
+// Select sections with arguments: `node test/bench/run.mjs client presence`.
+// Results are also written to .bench/results.json.
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { buildAll, bundleSizes } from "./build.mjs";
+import {
+  OUT_DIR,
+  ROUNDS,
+  fmtBytes,
+  fmtMs,
+  fmtNum,
+  fmtRate,
+  fmtRatio,
+  median,
+  now,
+  runChild,
+  startServerChild,
+  table,
+  verdict,
+} from "./lib.mjs";
+
+const ALL_SECTIONS = ["client", "server", "longpoll", "presence"];
+const requested = process.argv.slice(2).filter((a) => ALL_SECTIONS.includes(a));
+const sections = requested.length ? requested : ALL_SECTIONS;
+const NOT_BUILT = "n/a (not built)";
+const results = { machine: machineInfo(), rounds: ROUNDS, sections: {} };
+
+function machineInfo() {
+  const cpus = os.cpus();
+  return {
+    date: new Date().toISOString(),
+    cpu: cpus[0]?.model ?? "unknown",
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    loadAvgAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+function log(line = "") {
+  process.stdout.write(`${line}\n`);
+}
+function progress(text) {
+  process.stderr.write(`  … ${text}\n`);
+}
+
+/** Runs `rounds` rounds of a client worker; returns the per-round results or {notBuilt}/{error}. */
+async function clientRounds(impl, args, timeoutMs) {
+  const out = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    try {
+      const v = await runChild("client-worker.mjs", [impl, ...args], { execArgv: ["--expose-gc"], timeoutMs });
+      if (v?.notBuilt) return { notBuilt: v.notBuilt };
+      out.push(v);
+    } catch (err) {
+      return { error: String(err.message).split("\n")[0], partial: out };
+    }
+  }
+  return { rounds: out };
+}
+
+function pick(res, key) {
+  if (!res || !res.rounds) return NaN;
+  return median(res.rounds.map((r) => r[key]));
+}
+function anyCapped(res, key) {
+  return Boolean(res?.rounds?.some((r) => r[key]));
+}
+function cell(res, value, fmt, cappedKey) {
+  if (res?.notBuilt) return NOT_BUILT;
+  if (res?.error) return `error: ${res.error.slice(0, 60)}`;
+  const s = fmt(value);
+  return cappedKey && anyCapped(res, cappedKey) ? `≥ ${s} (capped)` : s;
+}
+
+// ------------------------------------------------------------------ client section
+
+async function clientSection() {
+  log("\n## Client\n");
+  log("Against a minimal `ws` server in its own process that answers at once. floor = raw `ws` + JSON + Map lookups.");
+  const server = await startServerChild("echo-server.mjs");
+  const impls = ["floor", "phoenix", "ours"];
+  const r = { pipe50k: {}, pipe5k: {}, channels: {}, cpu: {} };
+  try {
+    for (const impl of impls) {
+      progress(`client: ${impl} pipelined 50,000`);
+      r.pipe50k[impl] = await clientRounds(impl, ["pipelined", server.port, 50_000, 5_000], 60_000);
+      progress(`client: ${impl} pipelined 5,000`);
+      r.pipe5k[impl] = await clientRounds(impl, ["pipelined", server.port, 5_000, 5_000], 60_000);
+      progress(`client: ${impl} 10,000 channels (join storm, heap, delivery)`);
+      r.channels[impl] = await clientRounds(impl, ["channels", server.port, 10_000, 20_000, 12_000], 90_000);
+      progress(`client: ${impl} serializer`);
+      try {
+        const v = await runChild("cpu-worker.mjs", [impl, ROUNDS], { timeoutMs: 120_000 });
+        r.cpu[impl] = v?.notBuilt ? { notBuilt: v.notBuilt } : { values: v };
+      } catch (err) {
+        r.cpu[impl] = { error: String(err.message).split("\n")[0] };
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  const sizes = await bundleSizes();
+
+  const rows = [];
+  const rateRow = (label, res, key, cappedKey, goal) => {
+    const f = pick(res.floor, key);
+    const p = pick(res.phoenix, key);
+    const o = pick(res.ours, key);
+    const pr = p / f;
+    const or = o / f;
+    rows.push([
+      label,
+      cell(res.floor, f, fmtRate, cappedKey),
+      cell(res.phoenix, p, fmtRate, cappedKey),
+      cell(res.ours, o, fmtRate, cappedKey),
+      anyCapped(res.phoenix, cappedKey) ? `≥ ${fmtRatio(pr)}` : fmtRatio(pr),
+      res.ours?.notBuilt ? NOT_BUILT : fmtRatio(or),
+      `≥ ${goal}×`,
+      res.ours?.notBuilt ? "n/a" : verdict(or, { op: ">=", value: goal }),
+    ]);
+    return { floor: f, phoenix: p, ours: o, phoenixRatio: pr, oursRatio: or, goal: `>= ${goal}x` };
+  };
+  const summary = {};
+  summary.pipelined50k = rateRow("50,000 pipelined push→reply", r.pipe50k, "rate", "capped", 0.5);
+  summary.pipelined5k = rateRow("5,000 pipelined push→reply", r.pipe5k, "rate", "capped", 0.7);
+  summary.delivery = rateRow("delivery to 1 of 10,000 joined channels", r.channels, "deliveryRate", "deliveryCapped", 0.8);
+
+  {
+    const f = pick(r.channels.floor, "joinMs");
+    const p = pick(r.channels.phoenix, "joinMs");
+    const o = pick(r.channels.ours, "joinMs");
+    rows.push([
+      "join storm, 10,000 channels (time)",
+      cell(r.channels.floor, f, fmtMs),
+      cell(r.channels.phoenix, p, fmtMs, "joinCapped"),
+      cell(r.channels.ours, o, fmtMs, "joinCapped"),
+      `${fmtRatio(p / f)} slower`,
+      r.channels.ours?.notBuilt ? NOT_BUILT : `${fmtRatio(o / f)} slower`,
+      "≤ 3× slower",
+      r.channels.ours?.notBuilt ? "n/a" : verdict(o / f, { op: "<=", value: 3 }),
+    ]);
+    summary.joinStorm = { floorMs: f, phoenixMs: p, oursMs: o, phoenixSlower: p / f, oursSlower: o / f, goal: "<= 3x slower" };
+  }
+  {
+    const f = pick(r.channels.floor, "heapPerChannel");
+    const p = pick(r.channels.phoenix, "heapPerChannel");
+    const o = pick(r.channels.ours, "heapPerChannel");
+    rows.push([
+      "heap per joined channel",
+      cell(r.channels.floor, f, fmtBytes),
+      cell(r.channels.phoenix, p, fmtBytes),
+      cell(r.channels.ours, o, fmtBytes),
+      fmtRatio(p / f),
+      r.channels.ours?.notBuilt ? NOT_BUILT : fmtRatio(o / f),
+      "≤ 1,200 B",
+      r.channels.ours?.notBuilt ? "n/a" : verdict(o, { op: "<=", value: 1200 }),
+    ]);
+    summary.heapPerChannel = { floor: f, phoenix: p, ours: o, goal: "<= 1200 bytes" };
+  }
+  const cpuRow = (label, key, goal) => {
+    const get = (impl) => (r.cpu[impl]?.values ? median(r.cpu[impl].values[key]) : NaN);
+    const f = get("floor");
+    const p = get("phoenix");
+    const o = get("ours");
+    const c = (impl, v) => (r.cpu[impl]?.notBuilt ? NOT_BUILT : r.cpu[impl]?.error ? `error: ${r.cpu[impl].error.slice(0, 60)}` : fmtRate(v));
+    rows.push([
+      label,
+      c("floor", f),
+      c("phoenix", p),
+      c("ours", o),
+      fmtRatio(p / f),
+      r.cpu.ours?.notBuilt ? NOT_BUILT : fmtRatio(o / f),
+      `≥ ${goal}×`,
+      r.cpu.ours?.notBuilt ? "n/a" : verdict(o / f, { op: ">=", value: goal }),
+    ]);
+    return { floor: f, phoenix: p, ours: o, phoenixRatio: p / f, oursRatio: o / f, goal: `>= ${goal}x` };
+  };
+  summary.binaryDecode = cpuRow("binary 1 KiB decode", "binaryDecode", 0.5);
+  summary.jsonEncode = cpuRow("JSON encode", "jsonEncode", 0.95);
+  summary.jsonDecode = cpuRow("JSON decode", "jsonDecode", 0.95);
+  {
+    const o = sizes.ours?.gzip;
+    const p = sizes.phoenix.gzip;
+    rows.push([
+      "IIFE bundle, min+gzip",
+      "—",
+      `${fmtNum(p)} B`,
+      sizes.ours ? `${fmtNum(o)} B` : NOT_BUILT,
+      "—",
+      sizes.ours ? `${fmtRatio(o / p)} of phoenix.js` : NOT_BUILT,
+      `≤ ${fmtNum(p)} B`,
+      sizes.ours ? verdict(o, { op: "<=", value: p }) : "n/a",
+    ]);
+    summary.bundle = { ...sizes, goal: `<= ${p} bytes` };
+  }
+  log(
+    table(
+      ["workload", "floor", "phoenix.js", "ours", "phoenix.js / floor", "ours / floor", "goal", "result"],
+      rows,
+    ),
+  );
+  const notes = [];
+  if (sizes.oursSource) notes.push(`Bundle measured from ${sizes.oursSource}; gzip level 9.`);
+  if (sizes.note) notes.push(`Bundle: ${sizes.note}.`);
+  notes.push("Rates are per second (replies, or messages delivered); \"≥ … (capped)\" = the round hit its time cap, so the figure is a lower bound measured over the part that ran.");
+  for (const n of notes) log(`\n${n}`);
+  results.sections.client = { summary, raw: r };
+}
+
+// ------------------------------------------------------------------ server section
+
+function ulimitN() {
+  try {
+    const soft = execFileSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).trim();
+    return soft === "unlimited" ? Infinity : Number(soft);
+  } catch {
+    return NaN;
+  }
+}
+
+async function serverRound(kind, total, procs, fanoutMessages) {
+  const server = await startServerChild("server-child.mjs", [kind], { execArgv: ["--expose-gc"] });
+  const clients = [];
+  try {
+    const rss0 = (await server.request({ cmd: "rss" })).rss;
+    for (let i = 0; i < procs; i++) clients.push(await startServerChild("conn-client.mjs"));
+    const per = Math.ceil(total / procs);
+    const counts = clients.map((_, i) => Math.max(0, Math.min(per, total - i * per)));
+    const t0 = now();
+    const opened = await Promise.all(clients.map((c, i) => c.request({ cmd: "connect", port: server.port, count: counts[i] }, 120_000)));
+    const connectMs = now() - t0;
+    const open = opened.reduce((a, o) => a + o.opened, 0);
+    const rss1 = (await server.request({ cmd: "rss" })).rss;
+
+    const tj = now();
+    const joins = await Promise.all(clients.map((c) => c.request({ cmd: "join", topic: "room:fanout" }, 120_000)));
+    const joinMs = now() - tj;
+    const joined = joins.reduce((a, j) => a + j.joined, 0);
+
+    const waits = clients.map((c) => c.request({ cmd: "wait", n: fanoutMessages, capMs: 60_000 }, 90_000));
+    const tb = now();
+    await server.request({ cmd: "broadcast", topic: "room:fanout", n: fanoutMessages }, 90_000);
+    const got = await Promise.all(waits);
+    const fanMs = now() - tb;
+    const received = got.reduce((a, g) => a + g.received, 0);
+    return {
+      open,
+      connectMs,
+      rssIdle: rss1,
+      rssBase: rss0,
+      rssPerConn: (rss1 - rss0) / Math.max(1, open),
+      joined,
+      joinRate: joined / (joinMs / 1000),
+      joinMs,
+      fanoutRate: received / (fanMs / 1000),
+      fanoutComplete: got.every((g) => g.complete),
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.stop()));
+    await server.stop();
+  }
+}
+
+async function serverSection() {
+  log("\n## Server\n");
+  const limit = ulimitN();
+  let total = 10_000;
+  const notes = [];
+  const headroom = 300;
+  if (Number.isFinite(limit) && limit < total + headroom) {
+    total = Math.max(500, Math.floor((limit - headroom) / 1000) * 1000);
+    notes.push(`ulimit -n is ${limit}: holding ${fmtNum(total)} connections instead of 10,000 (raise it with \`ulimit -n 20000\`).`);
+  }
+  const procs = 4;
+  const fanout = 20;
+  log(
+    `${fmtNum(total)} WebSocket connections from ${procs} client processes; the server in its own process; ` +
+      `bare = a \`ws\` server doing only the JSON (join registry, replies, one JSON.stringify per broadcast). Fan-out: ${fanout} broadcasts to every subscriber.`,
+  );
+  const res = { bare: [], ours: [] };
+  const errors = {};
+  for (const kind of ["bare", "ours"]) {
+    for (let r = 0; r < ROUNDS; r++) {
+      progress(`server: ${kind} round ${r + 1}/${ROUNDS}`);
+      try {
+        res[kind].push(await serverRound(kind, total, procs, fanout));
+      } catch (err) {
+        errors[kind] = String(err.message).split("\n")[0];
+        break;
+      }
+    }
+  }
+  const m = (kind, key) => median(res[kind].map((x) => x[key]));
+  const c = (kind, v, fmt) =>
+    errors[kind] && res[kind].length === 0 ? (errors[kind].includes("not built") ? NOT_BUILT : `error: ${errors[kind].slice(0, 60)}`) : fmt(v);
+  const rows = [];
+  const oursBuilt = !(errors.ours && res.ours.length === 0);
+  {
+    const b = m("bare", "rssIdle");
+    const o = m("ours", "rssIdle");
+    const full = total === 10_000 && m("ours", "open") >= 10_000;
+    rows.push([
+      `${fmtNum(total)} idle WebSocket connections held (server RSS)`,
+      c("bare", b, fmtBytes),
+      c("ours", o, fmtBytes),
+      oursBuilt ? fmtRatio(o / b) : "n/a",
+      "10,000 in < 1 GiB",
+      oursBuilt && full ? verdict(o, { op: "<=", value: 2 ** 30 }) : "n/a",
+    ]);
+    rows.push([
+      "  RSS added per connection",
+      c("bare", m("bare", "rssPerConn"), fmtBytes),
+      c("ours", m("ours", "rssPerConn"), fmtBytes),
+      oursBuilt ? fmtRatio(m("ours", "rssPerConn") / m("bare", "rssPerConn")) : "n/a",
+      "—",
+      "—",
+    ]);
+  }
+  rows.push([
+    `join storm, ${fmtNum(total)} connections × 1 join (joins/s)`,
+    c("bare", m("bare", "joinRate"), fmtRate),
+    c("ours", m("ours", "joinRate"), fmtRate),
+    oursBuilt ? fmtRatio(m("ours", "joinRate") / m("bare", "joinRate")) : "n/a",
+    "—",
+    "—",
+  ]);
+  rows.push([
+    `broadcast fan-out to ${fmtNum(total)} subscribers (messages/s)`,
+    c("bare", m("bare", "fanoutRate"), fmtRate),
+    c("ours", m("ours", "fanoutRate"), fmtRate),
+    oursBuilt ? fmtRatio(m("ours", "fanoutRate") / m("bare", "fanoutRate")) : "n/a",
+    "—",
+    "—",
+  ]);
+  log(table(["workload", "bare ws", "ours", "ours / bare", "goal", "result"], rows));
+  for (const kind of ["bare", "ours"]) {
+    if (res[kind].some((x) => !x.fanoutComplete)) notes.push(`${kind}: some fan-out rounds did not deliver every message within 60 s (rate counts what arrived).`);
+    if (res[kind].some((x) => x.open < total)) notes.push(`${kind}: only ${fmtNum(Math.min(...res[kind].map((x) => x.open)))} of ${fmtNum(total)} connections opened in some round.`);
+    if (errors[kind] && res[kind].length) notes.push(`${kind}: stopped after ${res[kind].length} rounds: ${errors[kind]}`);
+  }
+  notes.push("No goal in the issues for join storm and fan-out: shown as ratios to the bare server.");
+  for (const n of notes) log(`\n${n}`);
+  results.sections.server = { total, procs, fanout, rounds: res, errors };
+}
+
+// ------------------------------------------------------------------ LongPoll section
+
+async function longpollSection() {
+  log("\n## LongPoll\n");
+  log("Our client and our server over each transport: pipelined push→reply throughput, and sequential round-trip latency.");
+  const out = {};
+  let server;
+  try {
+    server = await startServerChild("server-child.mjs", ["ours"]);
+  } catch (err) {
+    const why = String(err.message).includes("not built") ? NOT_BUILT : `error: ${String(err.message).split("\n")[0].slice(0, 80)}`;
+    log(table(["metric", "WebSocket", "LongPoll", "LongPoll vs WebSocket"], [["push→reply messages/s", why, why, "n/a"], ["round-trip latency (median)", why, why, "n/a"]]));
+    results.sections.longpoll = { error: why };
+    return;
+  }
+  try {
+    for (const transport of ["websocket", "longpoll"]) {
+      out[transport] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        progress(`longpoll: ${transport} round ${r + 1}/${ROUNDS}`);
+        try {
+          const v = await runChild("lp-worker.mjs", [transport, server.port, 2000, 200], { timeoutMs: 60_000 });
+          if (v?.notBuilt) {
+            out[transport] = { notBuilt: v.notBuilt };
+            break;
+          }
+          out[transport].push(v);
+        } catch (err) {
+          out[transport] = { error: String(err.message).split("\n")[0] };
+          break;
+        }
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  const get = (t, k) => (Array.isArray(out[t]) ? median(out[t].map((x) => x[k])) : NaN);
+  const c = (t, v, fmt) => (out[t]?.notBuilt ? NOT_BUILT : out[t]?.error ? `error: ${out[t].error.slice(0, 60)}` : fmt(v));
+  const wsRate = get("websocket", "rate");
+  const lpRate = get("longpoll", "rate");
+  const wsLat = get("websocket", "latencyMs");
+  const lpLat = get("longpoll", "latencyMs");
+  log(
+    table(
+      ["metric", "WebSocket", "LongPoll", "LongPoll vs WebSocket"],
+      [
+        ["push→reply messages/s (2,000 pipelined)", c("websocket", wsRate, fmtRate), c("longpoll", lpRate, fmtRate), fmtRatio(lpRate / wsRate)],
+        ["round-trip latency (median of 200 sequential)", c("websocket", wsLat, fmtMs), c("longpoll", lpLat, fmtMs), Number.isFinite(lpLat - wsLat) ? `+${fmtMs(lpLat - wsLat)} added` : "n/a"],
+      ],
+    ),
+  );
+  log("\nNo numeric goal in the issue: reported for comparison.");
+  results.sections.longpoll = { raw: out, wsRate, lpRate, wsLat, lpLat };
+}
+
+// ------------------------------------------------------------------ Presence section
+
+async function presenceSection() {
+  log("\n## Presence\n");
+  log("A Presence instance fed through its channel's `presence_state` / `presence_diff` handlers (what an app pays per diff event), 10,000 keys.");
+  const out = {};
+  for (const impl of ["phoenix", "ours"]) {
+    progress(`presence: ${impl}`);
+    try {
+      const v = await runChild("presence-worker.mjs", [impl, ROUNDS, 10_000], { timeoutMs: 120_000 });
+      out[impl] = v?.notBuilt ? { notBuilt: v.notBuilt } : { values: v };
+    } catch (err) {
+      out[impl] = { error: String(err.message).split("\n")[0] };
+    }
+  }
+  const get = (impl, k) => (out[impl]?.values ? median(out[impl].values[k]) : NaN);
+  const c = (impl, v) => (out[impl]?.notBuilt ? NOT_BUILT : out[impl]?.error ? `error: ${out[impl].error.slice(0, 60)}` : fmtMs(v));
+  const rows = [];
+  const row = (label, key, goal) => {
+    const p = get("phoenix", key);
+    const o = get("ours", key);
+    const speedup = p / o;
+    rows.push([
+      label,
+      c("phoenix", p),
+      c("ours", o),
+      out.ours?.values ? `${fmtRatio(speedup)} faster` : "n/a",
+      goal ? `≥ ${goal}× faster` : "—",
+      goal ? (out.ours?.values ? verdict(speedup, { op: ">=", value: goal }) : "n/a") : "—",
+    ]);
+    return { phoenixMs: p, oursMs: o, speedup };
+  };
+  const summary = {
+    diff: row("syncDiff, 1 changed key of 10,000 (per diff event)", "diffMs", 50),
+    list: row("list() over 10,000 keys", "listMs", 0),
+    staticDiff: row("static Presence.syncDiff, 1 changed key of 10,000", "staticDiffMs", 0),
+  };
+  log(table(["workload (time per call)", "phoenix.js", "ours", "ours vs phoenix.js", "goal", "result"], rows));
+  results.sections.presence = { summary, raw: out };
+}
+
+// ------------------------------------------------------------------ main
+
+const started = now();
+log(`# phx-channels benchmarks\n`);
+const mi = results.machine;
+log(`${mi.date} · ${mi.cpu} · ${mi.cores} cores · ${mi.memoryGiB} GiB · Node ${mi.node} · ${mi.platform} · median of ${ROUNDS} rounds · load average at start ${mi.loadAvgAtStart.join(", ")}`);
+const { built, notes } = await buildAll();
+results.built = built;
+for (const n of notes) log(`\nBuild note: ${n}`);
+const runners = { client: clientSection, server: serverSection, longpoll: longpollSection, presence: presenceSection };
+for (const s of sections) {
+  try {
+    await runners[s]();
+  } catch (err) {
+    log(`\n${s} section failed: ${String(err?.stack ?? err).split("\n")[0]}`);
+    results.sections[s] = { error: String(err?.message ?? err) };
+  }
+}
+const totalS = (now() - started) / 1000;
+log(`\nTotal bench time: ${fmtNum(totalS, 1)} s.`);
+results.totalSeconds = totalS;
+writeFileSync(path.join(OUT_DIR, "results.json"), JSON.stringify(results, null, 2));
+process.exit(0);
