@@ -19,9 +19,7 @@ import {
   type ConnectInfo,
   type Payload,
 } from "./types";
-// TODO(presence): wire `presence:*` to the Presence class from ./presence once it lands
-// (track user_id with meta {name} in afterJoin, then push presence_state). Until then the
-// presence channel joins and echoes but tracks nothing.
+import { Presence } from "./presence";
 
 /** Timings of the example app; the defaults are the recording app's. */
 export interface ExampleAppOptions extends EndpointOptions {
@@ -92,15 +90,23 @@ export const roomChannel: ChannelDef = {
   },
 };
 
-/** `presence:*`: tracks `user_id` from the join payload (default "anonymous"). */
-export const presenceChannel: ChannelDef = {
-  join(_topic, payload, socket) {
-    const userId = requireMap(payload, "presence join").user_id ?? "anonymous";
-    socket.assigns.user_id = userId;
-    return joined();
-  },
-  handleIn: (event, payload) => echo(event, payload),
-};
+/**
+ * `presence:*`: tracks `user_id` from the join payload (default "anonymous") with meta
+ * `{name: user_id}` right after the join, then pushes `presence_state`.
+ */
+export function presenceChannel(presence: Presence): ChannelDef {
+  return {
+    join(_topic, payload, socket) {
+      const userId = String(requireMap(payload, "presence join").user_id ?? "anonymous");
+      socket.afterJoin(() => {
+        presence.track(socket, userId, { name: userId });
+        socket.push("presence_state", presence.list(socket.topic));
+      });
+      return joined();
+    },
+    handleIn: (event, payload) => echo(event, payload),
+  };
+}
 
 /** `slow:*`: the join takes `sleep_ms` (default 11 s) before accepting with `{slept: true}`. */
 export function slowChannel(defaultMs = 11_000): ChannelDef {
@@ -139,7 +145,8 @@ function authConnect(params: Record<string, unknown>, info: ConnectInfo): Assign
 export function createExampleApp(options: ExampleAppOptions = {}): Endpoint {
   const { slowJoinDefaultMs, ...endpointOptions } = options;
   const endpoint = new Endpoint(endpointOptions);
-  const channels = { "room:*": roomChannel, "presence:*": presenceChannel, "slow:*": slowChannel(slowJoinDefaultMs) };
+  const presence = new Presence(endpoint);
+  const channels = { "room:*": roomChannel, "presence:*": presenceChannel(presence), "slow:*": slowChannel(slowJoinDefaultMs) };
   const base: SocketOptions = { channels };
   endpoint
     .socket("/socket", { ...base, longpoll: { windowMs: 10_000 } })

@@ -31,6 +31,8 @@ export type { SocketOptions, WebSocketOptions, LongPollOptions, OriginCheck } fr
 export { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LONGPOLL_WINDOW_MS, DEFAULT_MAX_CHANNELS, DEFAULT_MAX_FRAME_SIZE } from "./mount";
 export { CLOSE_CODES } from "./websocket";
 export { createExampleApp, roomChannel, presenceChannel, slowChannel } from "./example-app";
+export { Presence } from "./presence";
+export type { PresenceMeta, PresenceState, PresenceDiff, PresenceEntry, PresenceOptions, PresenceResult } from "./presence";
 export type { ExampleAppOptions } from "./example-app";
 export { joined, refuse, ok, error, noreply, stop } from "./types";
 export type {

@@ -2,8 +2,6 @@
  * Conformance, WebSocket: every ws-* and p18-ws-* recording replayed against the example app,
  * each on its own server (so broadcasts of one scenario never reach another), all concurrently.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { createExampleApp } from "../../src/server/index";
 import type { Endpoint } from "../../src/server/index";
@@ -12,9 +10,7 @@ import { replayWs, type WsExpectations } from "./ws-replay";
 
 const files = recordingFiles().filter((f) => f.startsWith("ws-") || f.startsWith("p18-ws-"));
 const servers = new Set<Endpoint>();
-// TODO(presence): the example app tracks presence only once src/server/presence.ts (the other
-// server engineer's) lands and is wired into example-app.ts; until then the presence scenario is skipped.
-const presenceReady = existsSync(join(__dirname, "../../src/server/presence.ts"));
+
 
 afterAll(async () => {
   await Promise.all([...servers].map((s) => s.close()));
@@ -62,8 +58,7 @@ describe("conformance: WebSocket recordings replayed against the example app", (
 
   for (const file of files) {
     const rec = loadRecording(file) as WsRecording;
-    const run = file.includes("presence") && !presenceReady ? test.skip : test.concurrent;
-    run(`${file}: ${rec.scenario}`, async () => {
+    test.concurrent(`${file}: ${rec.scenario}`, async () => {
       const port = await start();
       await replayWs(rec, port, expectations(rec));
     }, 30_000);
