@@ -1,0 +1,275 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Socket } from "../../src/socket";
+import { Push } from "../../src/push";
+import { PushError } from "../../src/errors";
+import type { TransportConstructor } from "../../src/types";
+
+/** A scriptable transport: the test plays the server. */
+class FakeConn {
+  static all: FakeConn[] = [];
+  readyState = 0;
+  sent: Array<string | ArrayBuffer> = [];
+  binaryType = "";
+  timeout = 0;
+  closedWith: { code?: number; reason?: string } | null = null;
+  onopen: ((e?: unknown) => void) | null = null;
+  onerror: ((e?: unknown) => void) | null = null;
+  onmessage: ((e: { data: unknown }) => void) | null = null;
+  onclose: ((e?: unknown) => void) | null = null;
+  constructor(
+    public url: string,
+    public protocols?: string | string[],
+  ) {
+    FakeConn.all.push(this);
+  }
+  send(data: string | ArrayBuffer): void {
+    if (this.readyState !== 1) throw new Error("send on a socket that is not open");
+    this.sent.push(data);
+  }
+  close(code?: number, reason?: string): void {
+    this.readyState = 3;
+    this.closedWith = { code, reason };
+  }
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  serverClose(code = 1006): void {
+    this.readyState = 3;
+    this.onclose?.({ code, reason: "", wasClean: false });
+  }
+  error(): void {
+    this.onerror?.({ type: "error" });
+  }
+  reply(frame: unknown[]): void {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+  raw(data: unknown): void {
+    this.onmessage?.({ data });
+  }
+  frames(): unknown[][] {
+    return this.sent.filter((s): s is string => typeof s === "string").map((s) => JSON.parse(s) as unknown[]);
+  }
+  last(): unknown[] {
+    const f = this.frames();
+    return f[f.length - 1] as unknown[];
+  }
+  /** Answers every join it has seen with ok. */
+  ackJoins(): void {
+    for (const [joinRef, ref, topic, event] of this.frames()) {
+      if (event === "phx_join") this.reply([joinRef, ref, topic, "phx_reply", { status: "ok", response: {} }]);
+    }
+  }
+}
+const Fake = FakeConn as unknown as TransportConstructor;
+const conn = (): FakeConn => FakeConn.all[FakeConn.all.length - 1] as FakeConn;
+
+function open(opts: ConstructorParameters<typeof Socket>[1] = {}): Socket {
+  const socket = new Socket("ws://example.test/socket", { transport: Fake, ...opts });
+  socket.connect();
+  conn().open();
+  return socket;
+}
+
+
+let reported: unknown[] = [];
+beforeEach(() => {
+  FakeConn.all = [];
+  reported = [];
+  vi.useFakeTimers();
+  vi.stubGlobal("reportError", (e: unknown) => reported.push(e));
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+function joined() {
+  const socket = open();
+  const chan = socket.channel("room:1");
+  chan.join();
+  conn().ackJoins();
+  return { socket, chan };
+}
+const replyTo = (push: Push<unknown>, status: string, response: unknown): void =>
+  conn().reply([push.channel.joinRef(), push.ref, push.channel.topic, "phx_reply", { status, response }]);
+
+describe("Push", () => {
+  it("has phoenix.js's fields and a payload function", () => {
+    const { socket, chan } = joined();
+    const push = chan.push("ev", { a: 1 }, 500);
+    expect(push.channel).toBe(chan);
+    expect(push.event).toBe("ev");
+    expect(push.payload()).toEqual({ a: 1 });
+    expect(push.timeout).toBe(500);
+    expect(push.ref).toBe(conn().last()[1]);
+    expect(push.refEvent).toBe(`chan_reply_${String(push.ref)}`);
+    expect(push.receivedResp).toBeNull();
+    expect(push.timeoutTimer).not.toBeNull();
+    expect(push.sent).toBe(true);
+    push.payload = () => ({ b: 2 });
+    expect(push.payload()).toEqual({ b: 2 });
+    socket.disconnect();
+  });
+
+  it("calls receive hooks by status, chainable, and at once for a reply already received", () => {
+    const { socket, chan } = joined();
+    const calls: string[] = [];
+    const push = chan
+      .push("ev", {})
+      .receive("ok", (r) => calls.push(`ok ${JSON.stringify(r)}`))
+      .receive("error", () => calls.push("error"));
+    replyTo(push, "ok", { id: 1 });
+    expect(push.receivedResp).toEqual({ status: "ok", response: { id: 1 } });
+    expect(push.timeoutTimer).toBeNull();
+    push.receive("ok", () => calls.push("late ok"));
+    push.receive("error", () => calls.push("late error"));
+    expect(calls).toEqual(['ok {"id":1}', "late ok"]);
+    socket.disconnect();
+  });
+
+  it("times out after its timeout", () => {
+    const { socket, chan } = joined();
+    const timeout = vi.fn();
+    chan.push("ev", {}, 50).receive("timeout", timeout);
+    vi.advanceTimersByTime(49);
+    expect(timeout).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(timeout).toHaveBeenCalledWith({});
+    expect(socket._replies.size).toBe(0);
+    socket.disconnect();
+  });
+
+  it("resolves an awaited push with the ok response", async () => {
+    const { socket, chan } = joined();
+    const push = chan.push("ev", {});
+    replyTo(push, "ok", { id: 7 });
+    await expect(push).resolves.toEqual({ id: 7 });
+    socket.disconnect();
+  });
+
+  it("rejects an awaited push with a PushError: error with the server's response", async () => {
+    const { socket, chan } = joined();
+    const push = chan.push("ev", {});
+    const awaited = push.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    replyTo(push, "error", { reason: "nope" });
+    const error = (await awaited) as PushError;
+    expect(error).toBeInstanceOf(PushError);
+    expect(error.status).toBe("error");
+    expect(error.response).toEqual({ reason: "nope" });
+    expect(error.event).toBe("ev");
+    expect(error.topic).toBe("room:1");
+    socket.disconnect();
+  });
+
+  it("rejects an awaited push with a PushError: timeout", async () => {
+    const { socket, chan } = joined();
+    const push = chan.push("ev", {}, 10);
+    const caught = push.catch((e: PushError) => e.status);
+    vi.advanceTimersByTime(10);
+    await expect(caught).resolves.toBe("timeout");
+    socket.disconnect();
+  });
+
+  it("treats an unknown reply status as an error when awaited", async () => {
+    const { socket, chan } = joined();
+    const push = chan.push("ev", {});
+    replyTo(push, "weird", 1);
+    await expect(push).rejects.toMatchObject({ status: "error", response: 1 });
+    socket.disconnect();
+  });
+
+  it("awaits the join and the leave", async () => {
+    const socket = open();
+    const chan = socket.channel("room:1");
+    const join = chan.join();
+    conn().ackJoins();
+    await expect(join).resolves.toEqual({});
+    await expect(chan.leave()).resolves.toEqual({});
+    socket.disconnect();
+  });
+
+  it("a push nobody awaits produces no unhandled rejection", async () => {
+    vi.useRealTimers();
+    const unhandled = vi.fn();
+    process.on("unhandledRejection", unhandled);
+    try {
+      const { socket, chan } = joined();
+      const push = chan.push("ev", {}, 1);
+      push.receive("timeout", () => {});
+      await new Promise((r) => setTimeout(r, 20));
+      expect(push.hasReceived("timeout")).toBe(true);
+      socket.disconnect();
+      await new Promise((r) => setTimeout(r, 5));
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off("unhandledRejection", unhandled);
+    }
+  });
+
+  it("resend() sends again with a new ref", () => {
+    const { socket, chan } = joined();
+    const push = chan.push("ev", {});
+    const first = push.ref;
+    push.resend(100);
+    expect(push.ref).not.toBe(first);
+    expect(push.timeout).toBe(100);
+    expect(conn().last()[1]).toBe(push.ref);
+    socket.disconnect();
+  });
+
+  it("trigger(status, response) delivers a local outcome", () => {
+    const { socket, chan } = joined();
+    const ok = vi.fn();
+    const push = chan.push("ev", {}).receive("ok", ok);
+    push.trigger("ok", { local: true });
+    expect(ok).toHaveBeenCalledWith({ local: true });
+    const unsent = new Push(chan, "x", undefined, 10);
+    unsent.trigger("ok", {});
+    expect(unsent.receivedResp).toBeNull();
+    expect(unsent.payload()).toEqual({});
+    socket.disconnect();
+  });
+
+  it("a throwing receive hook does not stop the other hooks", () => {
+    const { socket, chan } = joined();
+    const second = vi.fn();
+    const push = chan
+      .push("ev", {})
+      .receive("ok", () => {
+        throw new Error("hook");
+      })
+      .receive("ok", second);
+    replyTo(push, "ok", {});
+    expect(second).toHaveBeenCalled();
+    expect(reported).toHaveLength(1);
+    socket.disconnect();
+  });
+
+  it("matches 50 interleaved replies to their pushes by ref", async () => {
+    const { socket, chan } = joined();
+    const pushes = Array.from({ length: 50 }, (_, i) => chan.push("ev", { i }));
+    for (const push of [...pushes].reverse()) replyTo(push, "ok", { i: (push.payload() as { i: number }).i });
+    const results = await Promise.all(pushes);
+    expect(results).toEqual(pushes.map((_, i) => ({ i })));
+    expect(socket._replies.size).toBe(0);
+    socket.disconnect();
+  });
+
+  it("10,000 pushes that time out leave no registrations or bindings", async () => {
+    // Real timers: fake timers scan every pending timer on each tick, which is quadratic here.
+    vi.useRealTimers();
+    const { socket, chan } = joined();
+    let timedOut = 0;
+    for (let i = 0; i < 10000; i++) chan.push("ev", {}, 5).receive("timeout", () => timedOut++);
+    expect(socket._replies.size).toBe(10000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(timedOut).toBe(10000);
+    expect(socket._replies.size).toBe(0);
+    expect(chan.bindings).toEqual([]);
+    socket.disconnect();
+  });
+});
