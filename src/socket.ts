@@ -958,8 +958,9 @@ export class Socket {
     this._paramsValue = params ?? {};
     this._tokenValue = token === undefined || token === null || token === "" ? undefined : String(token);
     try {
-      if (this.longPollFallbackMs && this.transport !== (LongPoll as unknown as TransportConstructor)) {
-        this._connectWithFallback(LongPoll as unknown as TransportConstructor, this.longPollFallbackMs);
+      const fallback = this.getLongPollTransport();
+      if (this.longPollFallbackMs && this.transport !== fallback) {
+        this._connectWithFallback(fallback, this.longPollFallbackMs);
       } else {
         this.transportConnect();
       }
