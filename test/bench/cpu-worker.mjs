@@ -1,12 +1,15 @@
 // Serializer micro-benchmarks, all rounds in one process (no I/O, so nothing to tear down):
-//   node cpu-worker.mjs <impl> <rounds>      impl: floor | phoenix | ours
-// Reports {binaryDecode: [ops/s per round], jsonEncode: [...], jsonDecode: [...]}.
+//   node cpu-worker.mjs <rounds> <impl>...      impl: floor | phoenix | ours
+// The implementations are measured in turn inside every round, so a change in machine load hits
+// them alike. Each (impl, workload) gets its own generated loop, so one implementation's call
+// site feedback cannot slow another's.
+// Reports {results: {impl: {binaryDecode: [ops/s per round], jsonEncode, jsonDecode}}, notBuilt: {impl: why}}.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { OUT_DIR, now, report, reportError } from "./lib.mjs";
 
-const [impl, roundsArg] = process.argv.slice(2);
+const [roundsArg, ...impls] = process.argv.slice(2);
 const rounds = Number(roundsArg) || 5;
 
 // A server push (binary kind 0) carrying 1 KiB: join_ref "12", topic "room:lobby", event "file_chunk".
@@ -71,40 +74,59 @@ async function serializerFor(which) {
   return null;
 }
 
-/** ops/s of `fn` over `iterations` calls. */
-function measure(fn, iterations) {
-  const t0 = now();
-  for (let i = 0; i < iterations; i++) fn();
-  return iterations / ((now() - t0) / 1000);
+/** A fresh loop per (impl, workload): ops/s of `fn` over `iterations` calls. */
+function makeMeasure() {
+  // eslint-disable-next-line no-new-func
+  return new Function("fn", "iterations", "now", "const t0 = now(); for (let i = 0; i < iterations; i++) fn(); return iterations / ((now() - t0) / 1000);");
 }
 
 try {
-  const ser = await serializerFor(impl);
-  if (!ser) {
-    report({ notBuilt: "serializer not built" });
-  } else {
-    const frame = binaryPushFrame();
-    let sink = 0;
-    const keep = (m) => {
-      sink += m.event.length;
-    };
-    const keepText = (s) => {
-      sink += s.length;
-    };
+  const frame = binaryPushFrame();
+  let sink = 0;
+  const keep = (m) => {
+    sink += m.event.length;
+  };
+  const keepText = (s) => {
+    sink += s.length;
+  };
+  const plans = [];
+  const notBuilt = {};
+  const results = {};
+  for (const impl of impls) {
+    const ser = await serializerFor(impl);
+    if (!ser) {
+      notBuilt[impl] = "serializer not built";
+      continue;
+    }
+    results[impl] = { binaryDecode: [], jsonEncode: [], jsonDecode: [] };
     const workloads = {
       binaryDecode: [() => ser.decode(frame, keep), 200_000],
       jsonEncode: [() => ser.encode(MESSAGE, keepText), 300_000],
       jsonDecode: [() => ser.decode(TEXT, keep), 300_000],
     };
-    const out = {};
     for (const [name, [fn, iterations]] of Object.entries(workloads)) {
-      measure(fn, iterations >> 2); // warm-up
-      out[name] = [];
-      for (let r = 0; r < rounds; r++) out[name].push(measure(fn, iterations));
+      const measure = makeMeasure();
+      measure(fn, iterations >> 2, now); // warm-up
+      plans.push({ impl, name, fn, iterations, measure });
     }
-    out.sink = sink;
-    report(out);
   }
+  // Workload by workload, with the impl order rotated each round, and a full GC before every
+  // measurement so garbage left by one measurement (200 MB of payload copies after a binary
+  // decode run) is not collected on the next one's clock.
+  const gc = globalThis.gc ?? (() => {});
+  const names = ["binaryDecode", "jsonEncode", "jsonDecode"];
+  const built = impls.filter((i) => results[i]);
+  for (let r = 0; r < rounds; r++) {
+    const order = built.map((_, k) => built[(k + r) % built.length]);
+    for (const name of names) {
+      for (const impl of order) {
+        const p = plans.find((x) => x.impl === impl && x.name === name);
+        gc();
+        results[impl][name].push(p.measure(p.fn, p.iterations, now));
+      }
+    }
+  }
+  report({ results, notBuilt, sink });
 } catch (err) {
   reportError(err);
 }

@@ -1,13 +1,14 @@
 // Presence at scale, all rounds in one process (pure CPU):
-//   node presence-worker.mjs <impl> <rounds> <keys>      impl: phoenix | ours
+//   node presence-worker.mjs <rounds> <keys> <impl>...      impl: phoenix | ours
+// The implementations take turns inside every round, so changes in machine load hit both alike.
 // A Presence instance is attached to a stand-in channel that records the handlers Presence
 // registers; the benchmark calls those handlers exactly as a channel would on `presence_state`
 // and `presence_diff` frames. Each diff changes one key (one meta replaced, as on an update).
-// Reports per-round milliseconds per call: {diffMs, listMs, staticDiffMs}.
+// Reports per-round milliseconds per call: {results: {impl: {diffMs, listMs, staticDiffMs}}, notBuilt}.
 import { loadOurs, loadPhoenix, NotBuilt } from "./clients.mjs";
 import { now, report, reportError } from "./lib.mjs";
 
-const [impl, roundsArg, keysArg] = process.argv.slice(2);
+const [roundsArg, keysArg, ...impls] = process.argv.slice(2);
 const rounds = Number(roundsArg) || 5;
 const KEYS = Number(keysArg) || 10_000;
 
@@ -71,44 +72,51 @@ function diffMaker() {
   };
 }
 
-/** Calls `fn(i)` up to `max` times or until `capMs` passes; returns ms per call. */
-function timePerCall(fn, max, capMs, prepare) {
-  const inputs = prepare ? Array.from({ length: max }, prepare) : null;
-  const t0 = now();
-  let done = 0;
-  while (done < max) {
-    fn(inputs ? inputs[done] : done);
-    done++;
-    if ((done & 7) === 0 && now() - t0 > capMs) break;
-  }
-  return (now() - t0) / done;
+/** A fresh timing loop per (impl, phase), so call-site feedback is not shared between impls. */
+function makeTimer() {
+  // eslint-disable-next-line no-new-func
+  const loop = new Function(
+    "fn",
+    "inputs",
+    "max",
+    "capMs",
+    "now",
+    "const t0 = now(); let done = 0; while (done < max) { fn(inputs ? inputs[done] : done); done++; if ((done & 7) === 0 && now() - t0 > capMs) break; } return (now() - t0) / done;",
+  );
+  /** Calls `fn` up to `max` times or until `capMs` passes; returns ms per call. */
+  return (fn, max, capMs, prepare) => loop(fn, prepare ? Array.from({ length: max }, prepare) : null, max, capMs, now);
 }
 
-try {
+async function setup(impl) {
   let Presence;
   if (impl === "phoenix") Presence = (await loadPhoenix()).Presence;
   else {
-    Presence = (await loadOurs()).Presence;
-    if (typeof Presence !== "function") throw new NotBuilt("src/node.ts has no Presence export yet");
+    try {
+      Presence = (await loadOurs()).Presence;
+    } catch (err) {
+      if (err instanceof NotBuilt) return { notBuilt: err.message };
+      throw err;
+    }
+    if (typeof Presence !== "function") return { notBuilt: "src/node.ts has no Presence export yet" };
   }
   const channel = standInChannel();
   const presence = new Presence(channel);
   let syncs = 0;
   presence.onSync(() => syncs++);
   channel.trigger("presence_state", initialState());
-  if (presence.list().length !== KEYS) throw new Error(`presence lists ${presence.list().length} keys after the state, ${KEYS} expected`);
+  if (presence.list().length !== KEYS) throw new Error(`${impl}: presence lists ${presence.list().length} keys after the state, ${KEYS} expected`);
   const nextDiff = diffMaker();
   const staticNextDiff = diffMaker();
   let staticState = initialState();
   const sink = [];
-  const out = { diffMs: [], listMs: [], staticDiffMs: [], syncs: 0 };
+  const timers = { diffMs: makeTimer(), listMs: makeTimer(), staticDiffMs: makeTimer() };
   const phases = {
-    diffMs: () => timePerCall((d) => channel.trigger("presence_diff", d), 5000, 1500, () => nextDiff()),
-    listMs: () => timePerCall(() => sink.push(presence.list().length), 500, 1500),
+    diffMs: () => timers.diffMs((d) => channel.trigger("presence_diff", d), 5000, 1500, () => nextDiff()),
+    listMs: () => timers.listMs(() => sink.push(presence.list().length), 500, 1500),
     staticDiffMs: () =>
-      timePerCall(
+      timers.staticDiffMs(
         (d) => {
-          // What the static API gives a caller who keeps the returned state, as the docs show.
+          // What the static API costs a caller who keeps the returned state, as the docs show.
           staticState = Presence.syncDiff(staticState, d);
         },
         5000,
@@ -116,15 +124,37 @@ try {
         () => staticNextDiff(),
       ),
   };
-  for (const [name, phase] of Object.entries(phases)) {
-    phase(); // warm-up
-    for (let r = 0; r < rounds; r++) out[name].push(phase());
+  const check = () => {
+    const listed = presence.list().length;
+    if (listed !== KEYS) throw new Error(`${impl}: presence lists ${listed} keys after the diffs, ${KEYS} expected`);
+    if (syncs < 2) throw new Error(`${impl}: onSync did not fire for the diffs`);
+  };
+  return { phases, check };
+}
+
+try {
+  const setups = {};
+  const notBuilt = {};
+  const results = {};
+  for (const impl of impls) {
+    const s = await setup(impl);
+    if (s.notBuilt) notBuilt[impl] = s.notBuilt;
+    else {
+      setups[impl] = s;
+      results[impl] = { diffMs: [], listMs: [], staticDiffMs: [] };
+      for (const phase of Object.values(s.phases)) phase(); // warm-up
+    }
   }
-  const listed = presence.list().length;
-  if (listed !== KEYS) throw new Error(`presence lists ${listed} keys after the diffs, ${KEYS} expected`);
-  out.syncs = syncs;
-  report(out);
+  for (let r = 0; r < rounds; r++) {
+    for (const [impl, s] of Object.entries(setups)) {
+      for (const [name, phase] of Object.entries(s.phases)) {
+        globalThis.gc?.();
+        results[impl][name].push(phase());
+      }
+    }
+  }
+  for (const s of Object.values(setups)) s.check();
+  report({ results, notBuilt });
 } catch (err) {
-  if (err instanceof NotBuilt) report({ notBuilt: err.message });
-  else reportError(err);
+  reportError(err);
 }

@@ -51,19 +51,27 @@ function progress(text) {
   process.stderr.write(`  … ${text}\n`);
 }
 
-/** Runs `rounds` rounds of a client worker; returns the per-round results or {notBuilt}/{error}. */
-async function clientRounds(impl, args, timeoutMs) {
-  const out = [];
+/**
+ * Runs ROUNDS rounds of a client workload for every impl, interleaved (round 1 of each impl, then
+ * round 2 of each, ...) so a change in machine load during the run hits every impl alike.
+ * Returns {impl: {rounds: [...]} | {notBuilt} | {error, partial}}.
+ */
+async function interleavedRounds(impls, label, args, timeoutMs) {
+  const res = Object.fromEntries(impls.map((i) => [i, { rounds: [] }]));
   for (let r = 0; r < ROUNDS; r++) {
-    try {
-      const v = await runChild("client-worker.mjs", [impl, ...args], { execArgv: ["--expose-gc"], timeoutMs });
-      if (v?.notBuilt) return { notBuilt: v.notBuilt };
-      out.push(v);
-    } catch (err) {
-      return { error: String(err.message).split("\n")[0], partial: out };
+    for (const impl of impls) {
+      if (!res[impl].rounds) continue;
+      progress(`client: ${label}, ${impl}, round ${r + 1}/${ROUNDS}`);
+      try {
+        const v = await runChild("client-worker.mjs", [impl, ...args], { execArgv: ["--expose-gc"], timeoutMs });
+        if (v?.notBuilt) res[impl] = { notBuilt: v.notBuilt };
+        else res[impl].rounds.push(v);
+      } catch (err) {
+        res[impl] = { error: String(err.message).split("\n")[0], partial: res[impl].rounds };
+      }
     }
   }
-  return { rounds: out };
+  return res;
 }
 
 function pick(res, key) {
@@ -87,25 +95,22 @@ async function clientSection() {
   log("Against a minimal `ws` server in its own process that answers at once. floor = raw `ws` + JSON + Map lookups.");
   const server = await startServerChild("echo-server.mjs");
   const impls = ["floor", "phoenix", "ours"];
-  const r = { pipe50k: {}, pipe5k: {}, channels: {}, cpu: {} };
+  const r = { cpu: {} };
   try {
-    for (const impl of impls) {
-      progress(`client: ${impl} pipelined 50,000`);
-      r.pipe50k[impl] = await clientRounds(impl, ["pipelined", server.port, 50_000, 5_000], 60_000);
-      progress(`client: ${impl} pipelined 5,000`);
-      r.pipe5k[impl] = await clientRounds(impl, ["pipelined", server.port, 5_000, 5_000], 60_000);
-      progress(`client: ${impl} 10,000 channels (join storm, heap, delivery)`);
-      r.channels[impl] = await clientRounds(impl, ["channels", server.port, 10_000, 20_000, 12_000], 90_000);
-      progress(`client: ${impl} serializer`);
-      try {
-        const v = await runChild("cpu-worker.mjs", [impl, ROUNDS], { timeoutMs: 120_000 });
-        r.cpu[impl] = v?.notBuilt ? { notBuilt: v.notBuilt } : { values: v };
-      } catch (err) {
-        r.cpu[impl] = { error: String(err.message).split("\n")[0] };
-      }
-    }
+    r.pipe50k = await interleavedRounds(impls, "50,000 pipelined", ["pipelined", server.port, 50_000, 5_000], 60_000);
+    r.pipe5k = await interleavedRounds(impls, "5,000 pipelined", ["pipelined", server.port, 5_000, 5_000], 60_000);
+    r.channels = await interleavedRounds(impls, "10,000 channels", ["channels", server.port, 10_000, 20_000, 12_000], 90_000);
   } finally {
     await server.stop();
+  }
+  progress("client: serializer");
+  try {
+    const v = await runChild("cpu-worker.mjs", [ROUNDS, ...impls], { execArgv: ["--expose-gc"], timeoutMs: 180_000 });
+    for (const impl of impls) {
+      r.cpu[impl] = v.notBuilt[impl] ? { notBuilt: v.notBuilt[impl] } : { values: v.results[impl] };
+    }
+  } catch (err) {
+    for (const impl of impls) r.cpu[impl] = { error: String(err.message).split("\n")[0] };
   }
   const sizes = await bundleSizes();
 
@@ -287,14 +292,14 @@ async function serverSection() {
   );
   const res = { bare: [], ours: [] };
   const errors = {};
-  for (const kind of ["bare", "ours"]) {
-    for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const kind of ["bare", "ours"]) {
+      if (errors[kind]) continue;
       progress(`server: ${kind} round ${r + 1}/${ROUNDS}`);
       try {
         res[kind].push(await serverRound(kind, total, procs, fanout));
       } catch (err) {
         errors[kind] = String(err.message).split("\n")[0];
-        break;
       }
     }
   }
@@ -367,20 +372,22 @@ async function longpollSection() {
     return;
   }
   try {
-    for (const transport of ["websocket", "longpoll"]) {
-      out[transport] = [];
-      for (let r = 0; r < ROUNDS; r++) {
+    out.websocket = [];
+    out.longpoll = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const transport of ["websocket", "longpoll"]) {
+        if (!Array.isArray(out[transport])) continue;
         progress(`longpoll: ${transport} round ${r + 1}/${ROUNDS}`);
         try {
           const v = await runChild("lp-worker.mjs", [transport, server.port, 2000, 200], { timeoutMs: 60_000 });
           if (v?.notBuilt) {
             out[transport] = { notBuilt: v.notBuilt };
-            break;
+            continue;
           }
           out[transport].push(v);
         } catch (err) {
           out[transport] = { error: String(err.message).split("\n")[0] };
-          break;
+          continue;
         }
       }
     }
@@ -412,14 +419,12 @@ async function presenceSection() {
   log("\n## Presence\n");
   log("A Presence instance fed through its channel's `presence_state` / `presence_diff` handlers (what an app pays per diff event), 10,000 keys.");
   const out = {};
-  for (const impl of ["phoenix", "ours"]) {
-    progress(`presence: ${impl}`);
-    try {
-      const v = await runChild("presence-worker.mjs", [impl, ROUNDS, 10_000], { timeoutMs: 120_000 });
-      out[impl] = v?.notBuilt ? { notBuilt: v.notBuilt } : { values: v };
-    } catch (err) {
-      out[impl] = { error: String(err.message).split("\n")[0] };
-    }
+  progress("presence: phoenix and ours");
+  try {
+    const v = await runChild("presence-worker.mjs", [ROUNDS, 10_000, "phoenix", "ours"], { execArgv: ["--expose-gc"], timeoutMs: 180_000 });
+    for (const impl of ["phoenix", "ours"]) out[impl] = v.notBuilt[impl] ? { notBuilt: v.notBuilt[impl] } : { values: v.results[impl] };
+  } catch (err) {
+    for (const impl of ["phoenix", "ours"]) out[impl] = { error: String(err.message).split("\n")[0] };
   }
   const get = (impl, k) => (out[impl]?.values ? median(out[impl].values[k]) : NaN);
   const c = (impl, v) => (out[impl]?.notBuilt ? NOT_BUILT : out[impl]?.error ? `error: ${out[impl].error.slice(0, 60)}` : fmtMs(v));
