@@ -94,10 +94,13 @@
     return {
       set: function (state, detail) {
         if (state === "open") everOpen = true;
-        // Before the first open, any retry is still "connecting" from the user's point of view.
+        // Before the first open, any retry is still "connecting" from the user's point of view;
+        // after it, every new attempt is part of "reconnecting".
         if (state === "reconnecting" && !everOpen) state = "connecting";
+        if (state === "connecting" && everOpen) state = "reconnecting";
         var el = $("state");
         el.setAttribute("data-state", state);
+        document.body.setAttribute("data-state", state);
         el.textContent = detail ? state + " — " + detail : state;
         if (state !== shown) {
           if (state === "reconnecting") addMessage("system", "", "connection lost, reconnecting" + (detail ? " (" + detail + ")" : ""));
@@ -220,7 +223,7 @@
       addMessage("system error", "", "could not join presence:" + room + ": " + errorText(reason));
     });
 
-    var pingTimer = setInterval(function () {
+    function measurePing() {
       if (!socket.isConnected()) {
         $("rtt").textContent = "–";
         return;
@@ -229,7 +232,9 @@
         $("rtt").textContent = Math.round(ms) + " ms";
         $("rtt").setAttribute("data-rtt", String(ms));
       });
-    }, PING_EVERY_MS);
+    }
+    var pingTimer = setInterval(measurePing, PING_EVERY_MS);
+    socket.onOpen(measurePing);
 
     $("chat-form").addEventListener("submit", function (event) {
       event.preventDefault();

@@ -65,14 +65,14 @@ export class Printer {
 
   /** The channel joined (again, after a reconnect). */
   joined(topic: string, response: unknown, rejoin: boolean): void {
-    if (this.json) this.emit({ type: "joined", topic, response, rejoin });
+    if (this.json) this.emit({ type: "joined", topic, response: toPrintable(response ?? null), rejoin });
     else this.sink.err(`${rejoin ? "rejoined" : "joined"} ${topic}`);
   }
 
   /** A message the server sent on the topic (a push, a broadcast, presence, phx_close...). */
   message(msg: { topic: string; event: string; payload: unknown; ref?: string | null; join_ref?: string | null }): void {
     if (this.json) {
-      this.emit({ type: "message", topic: msg.topic, event: msg.event, payload: msg.payload, ref: msg.ref ?? null, join_ref: msg.join_ref ?? null });
+      this.emit({ type: "message", topic: msg.topic, event: msg.event, payload: toPrintable(msg.payload), ref: msg.ref ?? null, join_ref: msg.join_ref ?? null });
     } else {
       this.sink.out(`[${msg.topic}] ${msg.event} ${compact(msg.payload)}`);
     }
@@ -80,7 +80,7 @@ export class Printer {
 
   /** The outcome of a push: "ok" / "error" with the response, or "timeout". */
   reply(event: string, status: string, response: unknown): void {
-    if (this.json) this.emit({ type: "reply", event, status, response: response ?? null });
+    if (this.json) this.emit({ type: "reply", event, status, response: toPrintable(response ?? null) });
     else this.sink.out(status === "timeout" ? `reply ${event} timeout (no reply)` : `reply ${event} ${status} ${compact(response)}`);
   }
 

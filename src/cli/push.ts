@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { CliUsageError, EXIT, parsePayload } from "./args";
 import { SESSION_ARG_OPTIONS, sessionOptions } from "./join";
-import { Printer, type Sink } from "./output";
+import { Printer, toPrintable, type Sink } from "./output";
 import { openSession } from "./session";
 
 export const PUSH_HELP = `Usage: phx-channels push <url> <topic> <event> [json] [options]
@@ -77,7 +77,7 @@ export async function runPush(argv: string[], sink: Sink): Promise<number> {
   await session.close();
 
   if (values.json) printer.reply(event, outcome.status, outcome.response);
-  else if (outcome.status === "ok" || outcome.status === "error") sink.out(JSON.stringify(outcome.response ?? null));
+  else if (outcome.status === "ok" || outcome.status === "error") sink.out(JSON.stringify(toPrintable(outcome.response ?? null)));
   if (outcome.status === "ok" || outcome.status === "sent") return EXIT.ok;
   if (outcome.status === "error") printer.note(`phx-channels: ${topic} answered ${event} with status "error"`);
   else if (outcome.status === "timeout") printer.note(`phx-channels: no reply to ${event} within ${opts.timeoutMs} ms (use --no-reply for events that answer nothing)`);
