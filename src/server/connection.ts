@@ -190,7 +190,7 @@ export class Connection implements ServerConnection, ChannelHost {
     if (ch.joinRef !== null && msg.join_ref !== ch.joinRef) return undefined;
     if (event === CHANNEL_EVENTS.leave) {
       this.reply(ch.joinRef, msg.ref, topic, "ok", {});
-      this.close_channel(ch, "leave", CHANNEL_EVENTS.close);
+      this.closeChannel(ch, "leave", CHANNEL_EVENTS.close);
       return undefined;
     }
     return this.handleIn(ch, msg);
@@ -257,16 +257,16 @@ export class Connection implements ServerConnection, ChannelHost {
       if (this.ended || ch.closed) return;
       if (crashed !== undefined) {
         this.reportError("channel crashed in handleIn", { topic: ch.topic, event: msg.event, error: crashed });
-        this.close_channel(ch, "crash", CHANNEL_EVENTS.error);
+        this.closeChannel(ch, "crash", CHANNEL_EVENTS.error);
       } else if (result && "reply" in result && (result.reply === "ok" || result.reply === "error")) {
         this.reply(ch.joinRef, msg.ref, ch.topic, result.reply, result.response ?? {});
       } else if (result && "noreply" in result && result.noreply === true) {
         // nothing goes back
       } else if (result && "stop" in result && result.stop === true) {
-        this.close_channel(ch, result.reason ?? "normal", CHANNEL_EVENTS.close);
+        this.closeChannel(ch, result.reason ?? "normal", CHANNEL_EVENTS.close);
       } else {
         this.reportError("handleIn returned neither a reply, noreply nor stop", { topic: ch.topic, event: msg.event, result });
-        this.close_channel(ch, "crash", CHANNEL_EVENTS.error);
+        this.closeChannel(ch, "crash", CHANNEL_EVENTS.error);
       }
     };
     const handler = ch.def.handleIn;
@@ -293,7 +293,7 @@ export class Connection implements ServerConnection, ChannelHost {
     this.send({ join_ref: ch.joinRef, ref: ch.joinRef, topic: ch.topic, event, payload: {} });
   }
 
-  private close_channel(ch: ChannelProcess, reason: string, event: string): void {
+  private closeChannel(ch: ChannelProcess, reason: string, event: string): void {
     if (this.channels.get(ch.topic) === ch) this.channels.delete(ch.topic);
     this.host.endpoint.unsubscribe(ch.topic, ch);
     this.closeFrame(ch, event);
@@ -303,7 +303,7 @@ export class Connection implements ServerConnection, ChannelHost {
   /** Ends one channel from the server side (e.g. endpoint-initiated), sending phx_close. */
   leave(topic: string): void {
     const ch = this.channels.get(topic);
-    if (ch) this.close_channel(ch, "shutdown", CHANNEL_EVENTS.close);
+    if (ch) this.closeChannel(ch, "shutdown", CHANNEL_EVENTS.close);
   }
 }
 
