@@ -21,7 +21,7 @@ import { eventemitter3Esm } from "./scripts/build-plugins.mjs";
 const root = dirname(fileURLToPath(import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const dist = join(root, "dist");
-const src = process.env.PHX_SRC_DIR ?? "src"; // DEV ONLY, remove
+const src = "src";
 
 
 const CLIENT_TARGET = "es2020";
@@ -102,11 +102,29 @@ function clientBuild(entry, name, plugins = []) {
   };
 }
 
+/**
+ * Declarations that mention `Symbol.dispose` (`using channel = ...`) need the esnext.disposable lib.
+ * Our tsconfig has it through lib ES2022 + @types/node; a consumer with `lib: ["ES2022", "DOM"]`
+ * and `skipLibCheck: false` would get "Property 'dispose' does not exist on SymbolConstructor".
+ * A lib reference in the declaration file brings that lib in for them (TypeScript >= 5.2).
+ */
+function disposableLibReference() {
+  return {
+    name: "disposable-lib-reference",
+    renderChunk(code) {
+      const libs = [];
+      if (/\bSymbol\.(dispose|asyncDispose)\b/.test(code)) libs.push("esnext.disposable");
+      if (libs.length === 0) return null;
+      return { code: `${libs.map((lib) => `/// <reference lib="${lib}" />`).join("\n")}\n${code}`, map: null };
+    },
+  };
+}
+
 function typesBuild(entry, name, formats) {
   return {
     input: `${src}/${entry}.ts`,
     external: (id) => isDependency(id) || isNodeBuiltin(id),
-    plugins: [dts({ tsconfig: join(root, "tsconfig.json") })],
+    plugins: [dts({ tsconfig: join(root, "tsconfig.json") }), disposableLibReference()],
     output: formats.map((ext) => ({ file: `dist/${name}.${ext}`, format: "es" })),
   };
 }

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // Type-checks the tiny consumer project in test/consumer/ against the packed tarball — exactly
 // the files npm would publish — under moduleResolution node16 (Node app, ESM + CommonJS files)
-// and bundler (front-end app). Works offline: the tarball is unpacked into a temporary
+// and bundler (front-end app). The README's TypeScript examples are checked the same way: a
+// fenced block preceded by `<!-- consumer: <file> <node16|bundler> -->` is written to <file> and
+// added to that project, so the documented code cannot drift from the published types. Works offline: the tarball is unpacked into a temporary
 // node_modules, and its dependencies (plus @types) are linked from this repo's node_modules.
 //
 //   node scripts/check-consumer.mjs [--tarball <file.tgz>] [--record <gates.tsv>]
 //
 // Without --tarball it runs `npm pack` itself. Exit code 1 when a check fails.
 import { execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,12 +30,19 @@ try {
 
   const project = join(work, "consumer");
   cpSync(join(root, "test", "consumer"), project, { recursive: true });
+  for (const { file, config, code } of readmeExamples()) {
+    writeFileSync(join(project, file), code);
+    const tsconfigPath = join(project, `tsconfig.${config}.json`);
+    const tsconfig = JSON.parse(readFileSync(tsconfigPath, "utf8"));
+    tsconfig.files.push(file);
+    writeFileSync(tsconfigPath, JSON.stringify(tsconfig, null, 2));
+  }
   const pkgDir = join(project, "node_modules", "phx-channels");
   mkdirSync(pkgDir, { recursive: true });
   execFileSync("tar", ["-xzf", tarball, "-C", pkgDir, "--strip-components=1"]);
-  // What `npm install` would add beside the package: its dependencies, and the @types a
-  // TypeScript user of the server/Node entry has (@types/node, @types/ws).
-  for (const dep of ["eventemitter3", "isomorphic-ws", "ws", "@types"]) {
+  // What `npm install` would add beside the package: its dependencies, the @types a TypeScript
+  // user of the server/Node entry has (@types/node, @types/ws), and vitest for the README's test.
+  for (const dep of ["eventemitter3", "isomorphic-ws", "ws", "@types", "vitest"]) {
     symlinkSync(join(root, "node_modules", dep), join(project, "node_modules", dep), "dir");
   }
 
@@ -51,3 +60,11 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 process.exit(failed > 0 ? 1 : 0);
+
+function readmeExamples() {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const marker = /<!-- consumer: (\S+) (node16|bundler) -->\s*\n```[a-z]*\n([\s\S]*?)\n```/g;
+  const examples = [...readme.matchAll(marker)].map(([, file, config, code]) => ({ file, config, code: `${code}\n` }));
+  if (examples.length === 0) throw new Error("no `<!-- consumer: ... -->` examples found in README.md");
+  return examples;
+}
