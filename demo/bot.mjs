@@ -69,7 +69,10 @@ const socket = new Socket(url, {
   ...(parsed.values.longpoll ? { transport: LongPoll } : {}),
 });
 socket.onOpen(() => console.log(`bot: connected to ${url}`));
-socket.onClose(() => console.log("bot: connection closed, reconnecting"));
+let leaving = false;
+socket.onClose(() => {
+  if (!leaving) console.log("bot: connection closed, reconnecting");
+});
 socket.onError((err) => console.log(`bot: connection error: ${err?.message ?? err?.type ?? "unknown"}`));
 
 const chat = socket.channel(`room:${room}`, {});
@@ -92,6 +95,7 @@ chat
 presence.join().receive("error", (reason) => console.log(`bot: presence join refused: ${JSON.stringify(reason)}`));
 
 function shutdown() {
+  leaving = true;
   console.log("bot: leaving");
   const done = () => process.exit(0);
   // Never hang on exit: a server that is down would keep leave() waiting for its timeout.
