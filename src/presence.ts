@@ -78,8 +78,8 @@ type Store = Record<string, AnyEntry>;
 type JoinCallback = (key: string, current: AnyEntry | undefined, joined: AnyEntry) => void;
 type LeaveCallback = (key: string, current: AnyEntry, left: AnyEntry) => void;
 interface Changes {
-  joins: Store;
-  leaves: Store;
+  joins: Store | null;
+  leaves: Store | null;
 }
 
 const hasOwn = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);
@@ -98,6 +98,98 @@ function put(object: Store, key: string, entry: AnyEntry): void {
   }
 }
 
+/** Where applyChanges reads and writes entries: a plain state object, or a Presence's own store. */
+interface EntryStore {
+  get(key: string): AnyEntry | undefined;
+  set(key: string, entry: AnyEntry): void;
+  delete(key: string): void;
+}
+
+/** The static API's view of a state object. */
+function objectStore(state: Store): EntryStore {
+  return {
+    get: (key) => own(state, key),
+    set: (key, entry) => put(state, key, entry),
+    delete: (key) => {
+      delete state[key];
+    },
+  };
+}
+
+/** Keys a JS object lists first, in ascending numeric order: canonical integers below 2^32 - 1. */
+function isArrayIndex(key: string): boolean {
+  const n = key.length;
+  if (n === 0 || n > 10) return false;
+  const first = key.charCodeAt(0);
+  if (first === 48 /* 0 */) return n === 1;
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return Number(key) < 4294967295;
+}
+
+/**
+ * A Presence's state: Maps, so a lookup or a change costs the same at any size and listing is a
+ * plain walk, while keeping a JS object's key order (which phoenix.js's `list()` exposes):
+ * integer-like keys ascending, then the others by first insertion.
+ */
+class OrderedStore implements EntryStore {
+  private readonly named = new Map<string, AnyEntry>();
+  private readonly indexed = new Map<string, AnyEntry>();
+  /** The keys of `indexed`, ascending by numeric value. */
+  private readonly indexOrder: string[] = [];
+
+  get size(): number {
+    return this.named.size + this.indexed.size;
+  }
+
+  get(key: string): AnyEntry | undefined {
+    return this.named.get(key) ?? this.indexed.get(key);
+  }
+
+  set(key: string, entry: AnyEntry): void {
+    if (!isArrayIndex(key)) {
+      this.named.set(key, entry);
+      return;
+    }
+    if (!this.indexed.has(key)) this.indexOrder.splice(this.indexPosition(key), 0, key);
+    this.indexed.set(key, entry);
+  }
+
+  delete(key: string): void {
+    if (this.named.delete(key)) return;
+    if (!this.indexed.delete(key)) return;
+    this.indexOrder.splice(this.indexPosition(key), 1);
+  }
+
+  /** Calls `visit` for each entry in order. */
+  forEach(visit: (entry: AnyEntry, key: string) => void): void {
+    for (const key of this.indexOrder) visit(this.indexed.get(key) as AnyEntry, key);
+    this.named.forEach(visit);
+  }
+
+  /** The keys in order. */
+  keys(): string[] {
+    const keys = this.indexOrder.slice();
+    for (const key of this.named.keys()) keys.push(key);
+    return keys;
+  }
+
+  /** Where `key` is, or would go, in `indexOrder` (binary search). */
+  private indexPosition(key: string): number {
+    const value = Number(key);
+    let low = 0;
+    let high = this.indexOrder.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (Number(this.indexOrder[mid]) < value) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+}
+
 function emptyStore(): Store {
   return Object.create(null) as Store;
 }
@@ -109,13 +201,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** Checks a presence map (`{key: {metas: [{...}]}}`) before anything is applied, so a bad one changes nothing. */
 function checkPresences(value: unknown, what: string): Store {
   if (!isRecord(value)) throw new DecodeError("not_object", `${what} is not an object`, value);
-  for (const key of Object.keys(value)) {
+  // for-in with an own check: the same keys as Object.keys, without allocating them.
+  for (const key in value) {
+    if (!hasOwn(value, key)) continue;
     const entry = value[key];
-    if (!isRecord(entry) || !Array.isArray(entry["metas"])) {
+    const metas = isRecord(entry) ? entry["metas"] : undefined;
+    if (!Array.isArray(metas)) {
       throw new DecodeError("wrong_type", `${what} entry "${key}" has no metas array`, value);
     }
-    for (const meta of entry["metas"] as unknown[]) {
-      if (!isRecord(meta)) throw new DecodeError("wrong_type", `${what} entry "${key}" has a meta that is not an object`, value);
+    for (let i = 0; i < metas.length; i++) {
+      if (!isRecord(metas[i])) {
+        throw new DecodeError("wrong_type", `${what} entry "${key}" has a meta that is not an object`, value);
+      }
     }
   }
   return value as Store;
@@ -123,15 +220,31 @@ function checkPresences(value: unknown, what: string): Store {
 
 function checkDiff(value: unknown): Changes {
   if (!isRecord(value)) throw new DecodeError("not_object", "presence diff is not an object", value);
-  const joins = value["joins"] === undefined ? emptyStore() : checkPresences(value["joins"], "presence diff joins");
-  const leaves = value["leaves"] === undefined ? emptyStore() : checkPresences(value["leaves"], "presence diff leaves");
+  const joins = hasOwn(value, "joins") ? checkPresences(value["joins"], "presence diff joins") : null;
+  const leaves = hasOwn(value, "leaves") ? checkPresences(value["leaves"], "presence diff leaves") : null;
   return { joins, leaves };
 }
 
-function refsOf(entry: AnyEntry): Set<unknown> {
-  const refs = new Set<unknown>();
-  for (const meta of entry.metas) refs.add(meta.phx_ref);
-  return refs;
+type AnyMeta = PresenceMeta<Record<string, unknown>>;
+
+/** `metas` without those whose ref is among `drop`'s refs, appended to `into`. */
+function keepMetas(into: AnyMeta[], metas: AnyMeta[], drop: AnyMeta[]): AnyMeta[] {
+  if (drop.length > 8) {
+    const refs = new Set<unknown>();
+    for (let i = 0; i < drop.length; i++) refs.add((drop[i] as AnyMeta).phx_ref);
+    for (let i = 0; i < metas.length; i++) {
+      const meta = metas[i] as AnyMeta;
+      if (!refs.has(meta.phx_ref)) into.push(meta);
+    }
+    return into;
+  }
+  // The usual handful of metas: a scan beats building a Set.
+  outer: for (let i = 0; i < metas.length; i++) {
+    const meta = metas[i] as AnyMeta;
+    for (let j = 0; j < drop.length; j++) if ((drop[j] as AnyMeta).phx_ref === meta.phx_ref) continue outer;
+    into.push(meta);
+  }
+  return into;
 }
 
 /**
@@ -139,50 +252,54 @@ function refsOf(entry: AnyEntry): Set<unknown> {
  * results and callback arguments. Entries are replaced, never mutated, so entries handed out
  * earlier (by `list()` or a callback) stay as they were.
  */
-function applyChanges(state: Store, changes: Changes, onJoin: JoinCallback, onLeave: LeaveCallback): void {
+function applyChanges(state: EntryStore, changes: Changes, onJoin: JoinCallback, onLeave: LeaveCallback): void {
   const { joins, leaves } = changes;
-  for (const key of Object.keys(joins)) {
+  if (joins) applyJoins(state, joins, onJoin);
+  if (leaves) applyLeaves(state, leaves, onLeave);
+}
+
+function applyJoins(state: EntryStore, joins: Store, onJoin: JoinCallback): void {
+  for (const key in joins) {
+    if (!hasOwn(joins, key)) continue;
     const joined = joins[key] as AnyEntry;
-    const current = own(state, key);
-    let metas = joined.metas.slice();
-    if (current) {
-      const joinedRefs = refsOf(joined);
-      // Metas the key already had come first, then the joined ones, as phoenix.js orders them.
-      metas = current.metas.filter((meta) => !joinedRefs.has(meta.phx_ref)).concat(metas);
-    }
-    put(state, key, { ...joined, metas });
+    const current = state.get(key);
+    // Metas the key already had come first, then the joined ones, as phoenix.js orders them.
+    const metas = current ? keepMetas([], current.metas, joined.metas) : [];
+    for (let i = 0; i < joined.metas.length; i++) metas.push(joined.metas[i] as AnyMeta);
+    state.set(key, { ...joined, metas });
     onJoin(key, current, joined);
   }
-  for (const key of Object.keys(leaves)) {
+}
+
+function applyLeaves(state: EntryStore, leaves: Store, onLeave: LeaveCallback): void {
+  for (const key in leaves) {
+    if (!hasOwn(leaves, key)) continue;
     const left = leaves[key] as AnyEntry;
-    const current = own(state, key);
+    const current = state.get(key);
     if (!current) continue;
-    const leftRefs = refsOf(left);
-    const remaining: AnyEntry = { ...current, metas: current.metas.filter((meta) => !leftRefs.has(meta.phx_ref)) };
-    put(state, key, remaining);
+    const remaining: AnyEntry = { ...current, metas: keepMetas([], current.metas, left.metas) };
+    state.set(key, remaining);
     onLeave(key, remaining, left);
-    if (remaining.metas.length === 0) delete state[key];
+    if (remaining.metas.length === 0) state.delete(key);
   }
 }
 
 /** The joins and leaves that turn `current` into `next`, computed as phoenix.js does. */
-function changesBetween(current: Store, next: Store): Changes {
+function changesBetween(currentKeys: string[], current: EntryStore, next: Store): Changes {
   const joins = emptyStore();
   const leaves = emptyStore();
-  for (const key of Object.keys(current)) {
-    if (!hasOwn(next, key)) put(leaves, key, current[key] as AnyEntry);
+  for (const key of currentKeys) {
+    if (!hasOwn(next, key)) put(leaves, key, current.get(key) as AnyEntry);
   }
   for (const key of Object.keys(next)) {
     const incoming = next[key] as AnyEntry;
-    const existing = own(current, key);
+    const existing = current.get(key);
     if (!existing) {
       put(joins, key, incoming);
       continue;
     }
-    const incomingRefs = refsOf(incoming);
-    const existingRefs = refsOf(existing);
-    const joinedMetas = incoming.metas.filter((meta) => !existingRefs.has(meta.phx_ref));
-    const leftMetas = existing.metas.filter((meta) => !incomingRefs.has(meta.phx_ref));
+    const joinedMetas = keepMetas([], incoming.metas, existing.metas);
+    const leftMetas = keepMetas([], existing.metas, incoming.metas);
     if (joinedMetas.length > 0) put(joins, key, { ...incoming, metas: joinedMetas });
     if (leftMetas.length > 0) put(leaves, key, { ...existing, metas: leftMetas });
   }
@@ -223,7 +340,7 @@ function noop(): void {}
  */
 export class Presence<M extends object = Record<string, unknown>, E extends object = Record<never, never>> {
   private readonly channel: PresenceChannel;
-  private state: Store = emptyStore();
+  private readonly state = new OrderedStore();
   private pendingDiffs: Changes[] = [];
   private joinRef: string | null = null;
   private joinCallback: JoinCallback = noop;
@@ -269,7 +386,18 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
   list(): Array<PresenceEntry<M, E>>;
   list<T>(chooser: (key: string, presence: PresenceEntry<M, E>) => T): T[];
   list<T>(chooser?: (key: string, presence: PresenceEntry<M, E>) => T): Array<T | PresenceEntry<M, E>> {
-    return listStore(this.state as unknown as PresenceState<M, E>, chooser);
+    const out = new Array<T | PresenceEntry<M, E>>(this.state.size);
+    let i = 0;
+    if (chooser) {
+      this.state.forEach((entry, key) => {
+        out[i++] = chooser(key, entry as unknown as PresenceEntry<M, E>);
+      });
+    } else {
+      this.state.forEach((entry) => {
+        out[i++] = entry as unknown as PresenceEntry<M, E>;
+      });
+    }
+    return out;
   }
 
   /** True until the state for the channel's current join has arrived: diffs are being held. */
@@ -299,7 +427,8 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     this.joinRef = this.channel.joinRef() ?? null;
     const pending = this.pendingDiffs;
     this.pendingDiffs = [];
-    applyChanges(this.state, changesBetween(this.state, next), this.joinCallback, this.leaveCallback);
+    const changes = changesBetween(this.state.keys(), this.state, next);
+    applyChanges(this.state, changes, this.joinCallback, this.leaveCallback);
     for (const diff of pending) applyChanges(this.state, diff, this.joinCallback, this.leaveCallback);
     this.syncCallback();
   }
@@ -340,8 +469,8 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     const next = checkPresences(newState, "presence state");
     const state = copyStore(current);
     applyChanges(
-      state,
-      changesBetween(current, next),
+      objectStore(state),
+      changesBetween(Object.keys(current), objectStore(current), next),
       (onJoin ?? noop) as unknown as JoinCallback,
       (onLeave ?? noop) as unknown as LeaveCallback,
     );
@@ -364,9 +493,8 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     onLeave?: PresenceOnLeave<M, E>,
   ): PresenceState<M, E> {
     if (!isRecord(state)) throw new DecodeError("not_object", "presence state is not an object", state);
-    const store = state as unknown as Store;
     applyChanges(
-      store,
+      objectStore(state as unknown as Store),
       checkDiff(diff),
       (onJoin ?? noop) as unknown as JoinCallback,
       (onLeave ?? noop) as unknown as LeaveCallback,
