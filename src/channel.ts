@@ -386,8 +386,10 @@ export class Channel<E extends EventMap = UntypedEvents> {
       this.rejoinTimer.reset();
       this._setState(CHANNEL_STATES.joined, "joined");
       const buffered = this.pushBuffer;
-      this.pushBuffer = [];
-      for (let i = 0; i < buffered.length; i++) (buffered[i] as Push<unknown>).send();
+      if (buffered.length > 0) {
+        this.pushBuffer = [];
+        for (let i = 0; i < buffered.length; i++) (buffered[i] as Push<unknown>).send();
+      }
     } else if (status === "error") {
       this._attempts++;
       this._state = CHANNEL_STATES.errored;

@@ -26,6 +26,8 @@ function timedOut(push: Push<unknown>): void {
   push.trigger("timeout", {});
 }
 
+const NO_HOOKS: Hook[] = [];
+
 const noPayload = (): Record<string, never> => ({});
 
 /**
@@ -57,8 +59,8 @@ export class Push<R = unknown> implements PromiseLike<R> {
   receivedResp: PushReply | null = null;
   /** The pending timeout. */
   timeoutTimer: ReturnType<typeof setTimeout> | null = null;
-  /** The `receive()` hooks. */
-  recHooks: Hook[] = [];
+  /** The `receive()` hooks (a shared empty list until the first `receive()`, to spare an allocation per push). */
+  recHooks: Hook[] = NO_HOOKS;
   /** True once `send()` ran. */
   sent = false;
 
@@ -139,6 +141,7 @@ export class Push<R = unknown> implements PromiseLike<R> {
     if (this.receivedResp !== null && this.receivedResp.status === status) {
       safeCall(callback as (r: unknown) => void, this.receivedResp.response);
     }
+    if (this.recHooks === NO_HOOKS) this.recHooks = [];
     this.recHooks.push({ status, callback });
     return this;
   }

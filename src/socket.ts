@@ -23,7 +23,7 @@ import { defaultReconnectAfterMs, defaultRejoinAfterMs, type BackoffFn } from ".
 import { Timer } from "./timer";
 import { Channel } from "./channel";
 import type { Push } from "./push";
-import { EventEmitter, iterate, rethrowAsync, safeCall, type IterateOptions } from "./emitter";
+import { EventEmitter, iterate, safeCall, type IterateOptions } from "./emitter";
 import { LongPoll } from "./transports/longpoll";
 import { globalWebSocket } from "./transports/websocket";
 import { installLifecycle } from "./lifecycle";
@@ -818,8 +818,9 @@ export class Socket {
     if (this.hasLogger()) this.log("error", error instanceof Error ? error.message : String(error), error);
     const callbacks = this.stateChangeCallbacks.error;
     if (callbacks.length === 0 && !this.hasLogger()) {
-      // Nobody listens: still let it surface rather than vanish.
-      rethrowAsync(error);
+      // Nobody listens: surface it without throwing (a rethrow would crash a Node process over one bad frame).
+      const c = (globalThis as { console?: { error?: (...args: unknown[]) => void } }).console;
+      if (c && typeof c.error === "function") c.error("phx-channels:", error);
       return;
     }
     for (let i = 0; i < callbacks.length; i++) {

@@ -452,10 +452,13 @@ describe("Inbound frames", () => {
     socket.disconnect();
   });
 
-  it("surfaces a decode error even when nobody listens", () => {
+  it("surfaces a decode error on the console when nobody listens, without throwing", () => {
+    const spy = vi.spyOn(console, "error").mockImplementation(() => {});
     const socket = open();
-    conn().raw("{");
-    expect(reported[0]).toBeInstanceOf(DecodeError);
+    expect(() => conn().raw("{")).not.toThrow();
+    expect(spy.mock.calls[0]?.[1]).toBeInstanceOf(DecodeError);
+    expect(reported).toEqual([]);
+    spy.mockRestore();
     socket.disconnect();
   });
 
