@@ -180,6 +180,16 @@ describe("Presence, compared with phoenix.js", () => {
     expect(t.ours.list((key) => key)).toEqual(["1", "2", "10", "zed", "amy"]);
   });
 
+  it("orders edge-case numeric keys as phoenix.js does, also after they leave and come back", () => {
+    const t = twins();
+    const keys = ["4294967295", "01", "0", "-1", "1.5", "4294967294", "7", " 3", "3"];
+    t.state(presencesJSON(keys.map((k, i) => [k, [m(`r${i}`)]])));
+    t.diff("{}", presencesJSON([["7", [m("r6")]], ["01", [m("r1")]]]));
+    t.diff(presencesJSON([["01", [m("x")]], ["7", [m("y")]], ["5", [m("z")]]]), "{}");
+    t.expectSame();
+    expect(t.ours.list((key) => key)).toEqual(["0", "3", "5", "7", "4294967294", "4294967295", "-1", "1.5", " 3", "01"]);
+  });
+
   it("matches phoenix.js on random sequences of states, diffs and rejoins", () => {
     const keyArb = fc.constantFrom("1", "2", "10", "alice", "bob", "__proto__", "constructor", "hasOwnProperty");
     const metasArb = fc.array(
