@@ -200,11 +200,12 @@ export async function runServe(argv: string[], sink: Sink): Promise<number> {
     if (dir !== undefined && !existsSync(dir)) throw new CliUsageError(`${flag}: no such directory "${dir}"`);
   }
 
+  const port = parsePort(values.port, 4000);
   let running: DemoServer;
   try {
     running = await startDemoServer({
       host: values.host,
-      port: parsePort(values.port, 4000),
+      port,
       demoDir,
       distDir,
       websocket: !values["no-websocket"],
@@ -212,7 +213,7 @@ export async function runServe(argv: string[], sink: Sink): Promise<number> {
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const why = code === "EADDRINUSE" ? "the port is already in use (try --port 0)" : err instanceof Error ? err.message : String(err);
-    sink.err(`phx-channels: cannot listen on ${values.host}:${values.port ?? 4000}: ${why}`);
+    sink.err(`phx-channels: cannot listen on ${values.host}:${port}: ${why}`);
     return EXIT.failed;
   }
 

@@ -74,7 +74,9 @@ describe.skipIf(!hasChromium)("the demo chat in a real browser", () => {
     await stopBot();
     await server?.close();
     server = undefined;
-    const unexpected = tabs.flatMap((t) => t.errors).filter((e) => !allowedNoise.some((re) => re.test(e)));
+    const all = tabs.flatMap((t) => t.errors);
+    const unexpected = all.filter((e) => !allowedNoise.some((re) => re.test(e)));
+    if (all.length > unexpected.length) console.info(`e2e: tolerated ${all.length - unexpected.length} expected network error(s), e.g. ${all[0]}`);
     tabs = [];
     allowedNoise = [];
     expect(unexpected, "errors in the browser console").toEqual([]);
