@@ -28,8 +28,11 @@ import { DEFAULT_TOKEN_MAX_AGE_MS, newSessionId, signLongPollToken, verifyLongPo
 import { decodeParams } from "./params";
 import type { ConnectInfo, MountInfo, ServerConnection, TransportSink } from "./transport";
 
-/** Tuning of a {@link LongPollTransport}; every field has a Phoenix-like default. */
-export interface LongPollOptions {
+/**
+ * Tuning of a {@link LongPollTransport}; every field has a Phoenix-like default. A field left out
+ * here is also read from the mount's `longpoll` object when the mount carries it.
+ */
+export interface LongPollTransportOptions {
   /** Largest POST body accepted, in bytes (default 8,000,000, Plug's `read_body` default). */
   maxBodyBytes?: number;
   /** How long a session token stays valid, in ms (default two weeks, Phoenix's `max_age`). */
@@ -97,7 +100,7 @@ export class LongPollTransport {
   constructor(
     private readonly mount: MountInfo,
     private readonly secret: Uint8Array | string,
-    options: LongPollOptions = {},
+    options: LongPollTransportOptions = {},
   ) {
     if (mount.longpoll === false) throw new UsageError(`socket ${mount.path} has long-poll disabled`);
     if (typeof secret === "string" ? secret.length === 0 : secret.byteLength === 0) {
@@ -105,8 +108,10 @@ export class LongPollTransport {
     }
     this.windowMs = mount.longpoll.windowMs;
     this.sessionTimeoutMs = mount.longpoll.sessionTimeoutMs ?? Math.round(mount.longpoll.windowMs * 1.5);
-    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_LONGPOLL_MAX_BODY_BYTES;
-    this.tokenMaxAgeMs = options.tokenMaxAgeMs ?? DEFAULT_TOKEN_MAX_AGE_MS;
+    // MountInfo may grow these members (the contract allows additions); use them when present.
+    const extra = mount.longpoll as { maxBodyBytes?: unknown; tokenMaxAgeMs?: unknown };
+    this.maxBodyBytes = options.maxBodyBytes ?? positive(extra.maxBodyBytes) ?? DEFAULT_LONGPOLL_MAX_BODY_BYTES;
+    this.tokenMaxAgeMs = options.tokenMaxAgeMs ?? positive(extra.tokenMaxAgeMs) ?? DEFAULT_TOKEN_MAX_AGE_MS;
   }
 
   /** Live sessions (for tests and metrics). */
@@ -414,6 +419,10 @@ export class LongPollTransport {
 }
 
 // ------------------------------------------------------------------ helpers
+
+function positive(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : undefined;
+}
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name.toLowerCase()];

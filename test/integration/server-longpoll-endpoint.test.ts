@@ -2,6 +2,9 @@
  * The long-poll transport behind the real Endpoint: the official phoenix.js client over LongPoll,
  * server Presence over long-poll, a recorded exchange replayed byte for byte, and shutdown.
  */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import { afterEach, describe, expect, it } from "vitest";
 import { Endpoint } from "../../src/server/endpoint";
 import { Presence } from "../../src/server/presence";
@@ -171,6 +174,60 @@ describe("long-poll behind the Endpoint", () => {
     bob.reconnectTimer.scheduleTimeout = () => undefined;
     await until(() => (lists[0] as () => string[])().join() === "alice:1:busy", 5000);
     expect(endpoint.subscribers("presence:lobby")).toBe(1);
+  });
+
+  it("a short-lived endpoint with long-poll sessions leaves nothing behind: its process exits by itself after close()", async () => {
+    // A child process exits only when no timer, socket or server is left; a leaked poll-window
+    // (10 s) or session timer (15 s) would keep it alive far past the 4 s allowed here.
+    const script = `
+      const http = require("node:http");
+      const { Endpoint } = require(${JSON.stringify(fileURLToPath(new URL("../../src/server/endpoint.ts", import.meta.url)))});
+      const req = (port, method, path, body) => new Promise((resolve, reject) => {
+        const r = http.request({ host: "127.0.0.1", port, method, path, agent: false,
+          headers: body ? { "content-type": "application/x-ndjson" } : {} }, (res) => {
+          let data = ""; res.on("data", (c) => (data += c)); res.on("end", () => resolve(data));
+        });
+        r.on("error", reject); r.end(body);
+      });
+      (async () => {
+        const endpoint = new Endpoint({ logger: false });
+        endpoint.socket("/socket", { channels: { "room:*": { join: () => ({ ok: true }) } }, longpoll: { windowMs: 10000 }, websocket: false });
+        const port = await endpoint.listen({ port: 0 });
+        const tokens = [];
+        for (let i = 0; i < 3; i++) tokens.push(JSON.parse(await req(port, "GET", "/socket/longpoll?vsn=2.0.0")).token);
+        const q = (t) => "/socket/longpoll?vsn=2.0.0&token=" + encodeURIComponent(t);
+        await req(port, "POST", q(tokens[0]), '["1","1","room:lobby","phx_join",{}]');
+        await req(port, "GET", q(tokens[0]));
+        const held = req(port, "GET", q(tokens[1])).catch(() => "network error");
+        await new Promise((r) => setTimeout(r, 50));
+        await endpoint.close();
+        console.log("held poll answered: " + (await held));
+        console.log("closed");
+      })().catch((e) => { console.error(e); process.exit(2); });
+    `;
+    const bundled = await build({ stdin: { contents: script, resolveDir: process.cwd(), loader: "js" }, bundle: true, platform: "node", format: "cjs", write: false, external: ["ws", "bufferutil", "utf-8-validate"], logLevel: "silent" });
+    const code = bundled.outputFiles[0]?.text ?? "";
+    const child = spawn(process.execPath, ["-e", code], { cwd: process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    let closedAt = 0;
+    const exit = await new Promise<number | null>((resolve) => {
+      const poll = setInterval(() => {
+        if (closedAt === 0 && out.includes("closed\n")) closedAt = Date.now();
+      }, 5);
+      const guard = setTimeout(() => child.kill(), 8000);
+      child.on("exit", (exitCode) => {
+        clearInterval(poll);
+        clearTimeout(guard);
+        if (closedAt === 0 && out.includes("closed\n")) closedAt = Date.now();
+        resolve(exitCode);
+      });
+    });
+    expect(out).toContain('held poll answered: {"status":410}');
+    expect(exit).toBe(0);
+    expect(closedAt).toBeGreaterThan(0);
+    expect(Date.now() - closedAt).toBeLessThan(4000);
   });
 
   it("endpoint.close() ends a held poll at once and resolves", async () => {

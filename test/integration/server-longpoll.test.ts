@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { LongPollTransport, type LongPollOptions } from "../../src/server/longpoll";
+import { LongPollTransport, type LongPollTransportOptions } from "../../src/server/longpoll";
 import { signLongPollToken } from "../../src/server/longpoll-token";
 import type { AcceptRequest, AcceptResult, MountInfo, ServerConnection, TransportSink } from "../../src/server/transport";
 import { decodeFor, encodeFor, resolveVsn, type Vsn } from "../../src/server/wire";
@@ -84,12 +84,15 @@ interface MountSpec {
   /** Connect refuses unless params.token or the auth token is "secret". */
   auth?: boolean;
   allowedOrigin?: string;
+  /** Passed on the mount's longpoll object (a member MountInfo may grow). */
+  maxBodyBytes?: number;
 }
 
 function makeMount(hub: Hub, spec: MountSpec = {}): { mount: MountInfo; connections: FakeConnection[] } {
   const connections: FakeConnection[] = [];
-  const longpoll: { windowMs: number; sessionTimeoutMs?: number } = { windowMs: spec.windowMs ?? 10_000 };
+  const longpoll: { windowMs: number; sessionTimeoutMs?: number; maxBodyBytes?: number } = { windowMs: spec.windowMs ?? 10_000 };
   if (spec.sessionTimeoutMs !== undefined) longpoll.sessionTimeoutMs = spec.sessionTimeoutMs;
+  if (spec.maxBodyBytes !== undefined) longpoll.maxBodyBytes = spec.maxBodyBytes;
   const mount: MountInfo = {
     path: spec.path ?? "/socket",
     longpoll,
@@ -123,7 +126,7 @@ interface Harness {
 
 const harnesses: Harness[] = [];
 
-async function start(specs: MountSpec[] = [{}], options: LongPollOptions = {}): Promise<Harness> {
+async function start(specs: MountSpec[] = [{}], options: LongPollTransportOptions = {}): Promise<Harness> {
   const hub = new Hub();
   const transports = new Map<string, LongPollTransport>();
   const connections = new Map<string, FakeConnection[]>();
@@ -507,6 +510,13 @@ describe("long-poll bad input", () => {
     expect(res.text).toBe('{"status":413}');
     expect((await post(h, q(token), '["1","1","room:lobby","phx_join",{}]')).text).toBe('{"status":200}');
     expect((await get(h, q(token))).body.messages).toHaveLength(1);
+  });
+
+  it("the body limit can come from the mount's longpoll settings", async () => {
+    const h = await start([{ maxBodyBytes: 100 }]);
+    const token = await openSession(h);
+    expect((await post(h, q(token), `["1","1","room:lobby","echo",{"pad":"${"x".repeat(200)}"}]`)).text).toBe('{"status":413}');
+    expect((await post(h, q(token), '["1","1","room:lobby","phx_join",{}]')).text).toBe('{"status":200}');
   });
 
   it("an oversize body sent without a content-length (chunked) is cut off with {status: 413}", async () => {
