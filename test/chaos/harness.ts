@@ -42,12 +42,15 @@ export interface ChaosServer {
   channels: Set<ChannelSocket>;
   /** Joins the server accepted. */
   joins: number;
+  /** While > 0, this share of joins (0..1) is answered only after `slowJoinMs`: a server-side fault. */
+  slowJoinShare: number;
+  slowJoinMs: number;
   close(): Promise<void>;
 }
 
 /**
  * A reference server with `room:*` channels:
- * - the join replies `{jr}` (the join_ref the server saw);
+ * - the join replies `{jr}` (the join_ref the server saw), late when `slowJoinShare` says so;
  * - `echo` replies ok `{n}`, `fail` replies error `{n}`, `noreply` answers nothing, `crash` crashes the channel;
  * - every `tickMs`, each live channel pushes `tick` with `{jr}` = its own join_ref, so the client
  *   can tell whether a delivered message belongs to its current join.
@@ -55,7 +58,7 @@ export interface ChaosServer {
 export async function startChaosServer(options: { idleTimeoutMs?: number; tickMs?: number } = {}): Promise<ChaosServer> {
   const endpoint = new Endpoint({ logger: false });
   const channels = new Set<ChannelSocket>();
-  const state = { joins: 0 };
+  const state = { joins: 0, slowJoinShare: 0, slowJoinMs: 0 };
   endpoint.socket("/socket", {
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
     maxChannels: 10_000,
@@ -65,7 +68,11 @@ export async function startChaosServer(options: { idleTimeoutMs?: number; tickMs
           state.joins++;
           channels.add(socket);
           socket.onTerminate(() => channels.delete(socket));
-          return joined({ jr: socket.joinRef });
+          const reply = joined({ jr: socket.joinRef });
+          if (state.slowJoinShare > 0 && Math.random() < state.slowJoinShare) {
+            return new Promise((resolve) => setTimeout(() => resolve(reply), state.slowJoinMs));
+          }
+          return reply;
         },
         handleIn(event, payload) {
           const n = (payload as { n?: unknown } | null)?.n ?? null;
@@ -98,6 +105,18 @@ export async function startChaosServer(options: { idleTimeoutMs?: number; tickMs
     channels,
     get joins() {
       return state.joins;
+    },
+    get slowJoinShare() {
+      return state.slowJoinShare;
+    },
+    set slowJoinShare(v: number) {
+      state.slowJoinShare = v;
+    },
+    get slowJoinMs() {
+      return state.slowJoinMs;
+    },
+    set slowJoinMs(v: number) {
+      state.slowJoinMs = v;
     },
     async close() {
       if (ticker) clearInterval(ticker);
