@@ -252,13 +252,36 @@ function keepMetas(into: AnyMeta[], metas: AnyMeta[], drop: AnyMeta[]): AnyMeta[
  * results and callback arguments. Entries are replaced, never mutated, so entries handed out
  * earlier (by `list()` or a callback) stay as they were.
  */
-function applyChanges(state: EntryStore, changes: Changes, onJoin: JoinCallback, onLeave: LeaveCallback): void {
+function applyChanges(
+  state: EntryStore,
+  changes: Changes,
+  onJoin: JoinCallback,
+  onLeave: LeaveCallback,
+  thrown: Thrown,
+): void {
   const { joins, leaves } = changes;
-  if (joins) applyJoins(state, joins, onJoin);
-  if (leaves) applyLeaves(state, leaves, onLeave);
+  if (joins) applyJoins(state, joins, onJoin, thrown);
+  if (leaves) applyLeaves(state, leaves, onLeave, thrown);
 }
 
-function applyJoins(state: EntryStore, joins: Store, onJoin: JoinCallback): void {
+/**
+ * The first error an app callback threw. A throwing callback must not leave the state half
+ * applied, so the rest is applied first and the error rethrown at the end.
+ */
+interface Thrown {
+  failed: boolean;
+  error: unknown;
+}
+
+function noneThrown(): Thrown {
+  return { failed: false, error: undefined };
+}
+
+function rethrow(thrown: Thrown): void {
+  if (thrown.failed) throw thrown.error;
+}
+
+function applyJoins(state: EntryStore, joins: Store, onJoin: JoinCallback, thrown: Thrown): void {
   for (const key in joins) {
     if (!hasOwn(joins, key)) continue;
     const joined = joins[key] as AnyEntry;
@@ -267,11 +290,15 @@ function applyJoins(state: EntryStore, joins: Store, onJoin: JoinCallback): void
     const metas = current ? keepMetas([], current.metas, joined.metas) : [];
     for (let i = 0; i < joined.metas.length; i++) metas.push(joined.metas[i] as AnyMeta);
     state.set(key, { ...joined, metas });
-    onJoin(key, current, joined);
+    try {
+      onJoin(key, current, joined);
+    } catch (error) {
+      if (!thrown.failed) Object.assign(thrown, { failed: true, error });
+    }
   }
 }
 
-function applyLeaves(state: EntryStore, leaves: Store, onLeave: LeaveCallback): void {
+function applyLeaves(state: EntryStore, leaves: Store, onLeave: LeaveCallback, thrown: Thrown): void {
   for (const key in leaves) {
     if (!hasOwn(leaves, key)) continue;
     const left = leaves[key] as AnyEntry;
@@ -279,7 +306,11 @@ function applyLeaves(state: EntryStore, leaves: Store, onLeave: LeaveCallback): 
     if (!current) continue;
     const remaining: AnyEntry = { ...current, metas: keepMetas([], current.metas, left.metas) };
     state.set(key, remaining);
-    onLeave(key, remaining, left);
+    try {
+      onLeave(key, remaining, left);
+    } catch (error) {
+      if (!thrown.failed) Object.assign(thrown, { failed: true, error });
+    }
     if (remaining.metas.length === 0) state.delete(key);
   }
 }
@@ -428,9 +459,10 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     const pending = this.pendingDiffs;
     this.pendingDiffs = [];
     const changes = changesBetween(this.state.keys(), this.state, next);
-    applyChanges(this.state, changes, this.joinCallback, this.leaveCallback);
-    for (const diff of pending) applyChanges(this.state, diff, this.joinCallback, this.leaveCallback);
-    this.syncCallback();
+    const thrown = noneThrown();
+    applyChanges(this.state, changes, this.joinCallback, this.leaveCallback, thrown);
+    for (const diff of pending) applyChanges(this.state, diff, this.joinCallback, this.leaveCallback, thrown);
+    this.sync(thrown);
   }
 
   private receiveDiff(payload: unknown): void {
@@ -445,8 +477,19 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
       this.pendingDiffs.push(diff);
       return;
     }
-    applyChanges(this.state, diff, this.joinCallback, this.leaveCallback);
-    this.syncCallback();
+    const thrown = noneThrown();
+    applyChanges(this.state, diff, this.joinCallback, this.leaveCallback, thrown);
+    this.sync(thrown);
+  }
+
+  /** Calls onSync even when onJoin/onLeave threw, then rethrows the first error to the channel. */
+  private sync(thrown: Thrown): void {
+    try {
+      this.syncCallback();
+    } catch (error) {
+      if (!thrown.failed) Object.assign(thrown, { failed: true, error });
+    }
+    rethrow(thrown);
   }
 
   /**
@@ -468,12 +511,15 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     const current = checkPresences(currentState, "current presence state");
     const next = checkPresences(newState, "presence state");
     const state = copyStore(current);
+    const thrown = noneThrown();
     applyChanges(
       objectStore(state),
       changesBetween(Object.keys(current), objectStore(current), next),
       (onJoin ?? noop) as unknown as JoinCallback,
       (onLeave ?? noop) as unknown as LeaveCallback,
+      thrown,
     );
+    rethrow(thrown);
     return state as unknown as PresenceState<M, E>;
   }
 
@@ -493,12 +539,15 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     onLeave?: PresenceOnLeave<M, E>,
   ): PresenceState<M, E> {
     if (!isRecord(state)) throw new DecodeError("not_object", "presence state is not an object", state);
+    const thrown = noneThrown();
     applyChanges(
       objectStore(state as unknown as Store),
       checkDiff(diff),
       (onJoin ?? noop) as unknown as JoinCallback,
       (onLeave ?? noop) as unknown as LeaveCallback,
+      thrown,
     );
+    rethrow(thrown);
     return state;
   }
 

@@ -252,6 +252,24 @@ describe("Presence state handling", () => {
     expect(presence.list().map((p) => p.metas[0]!.phx_ref)).toEqual(["1"]);
   });
 
+  it("applies the whole diff and still syncs when an app callback throws, then rethrows the first error", () => {
+    const channel = new FakeChannel();
+    const presence = new Presence(channel);
+    channel.trigger("presence_state", { a: { metas: [m("1")] } });
+    let syncs = 0;
+    presence.onJoin((key) => {
+      if (key === "b") throw new Error("join handler bug");
+    });
+    presence.onLeave(() => {
+      throw new Error("leave handler bug");
+    });
+    presence.onSync(() => syncs++);
+    const diff = { joins: { b: { metas: [m("2")] }, c: { metas: [m("3")] } }, leaves: { a: { metas: [m("1")] } } };
+    expect(() => channel.trigger("presence_diff", diff)).toThrow("join handler bug");
+    expect(presence.list((key) => key)).toEqual(["b", "c"]);
+    expect(syncs).toBe(1);
+  });
+
   it("accepts a diff with only joins or only leaves", () => {
     const channel = new FakeChannel();
     const presence = new Presence(channel);
