@@ -24,6 +24,11 @@ export interface ConnectionHost {
 }
 
 const UNMATCHED = { reason: "unmatched topic" } as const;
+/**
+ * Frames waiting behind a slow (async) join or handleIn. A client that keeps sending past this
+ * is closed with 1008 (policy violation) instead of growing the server's memory without bound.
+ */
+export const MAX_PENDING_FRAMES = 10_000;
 
 function isPromise<T>(v: unknown): v is PromiseLike<T> {
   return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
@@ -70,6 +75,11 @@ export class Connection implements ServerConnection, ChannelHost {
       const odd = this.oddTopic(raw, err);
       if (!odd) return false;
       msg = odd;
+    }
+    if (this.queue.length >= MAX_PENDING_FRAMES) {
+      this.reportError("too many frames pending behind a slow callback; closing the connection", { pending: this.queue.length });
+      this.close(1008, "too many pending messages");
+      return true;
     }
     this.queue.push(msg);
     if (!this.busy) this.drain();

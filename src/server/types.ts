@@ -89,7 +89,8 @@ type MaybePromise<T> = T | Promise<T>;
 
 /**
  * One channel route: what happens when a client joins a matching topic and pushes to it.
- * Throwing (or rejecting) in `join` or `handleIn` crashes the channel: the client gets `phx_error`.
+ * Throwing (or rejecting) in `handleIn` crashes the channel: the client gets `phx_error` and the
+ * push no reply. Throwing in `join` answers the join with `{reason: "join crashed"}`, as Phoenix does.
  * @example
  * ```ts
  * const room: ChannelDef = {

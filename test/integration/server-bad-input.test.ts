@@ -169,6 +169,15 @@ describe("the server survives malformed frames, and other connections keep worki
     await stillHealthy(b);
   });
 
+  test("a flood of frames queued behind a slow join closes that connection with 1008", async () => {
+    const b = await bystander();
+    const a = await connect();
+    a.send('["1","1","slow:x","phx_join",{"sleep_ms":5000}]');
+    for (let i = 0; i < 10_001; i++) a.send(`[null,"${i}","phoenix","heartbeat",{}]`);
+    expect(await a.next(4000)).toEqual({ type: "close", code: 1008 });
+    await stillHealthy(b);
+  });
+
   test("a burst of random frames never takes the server down", async () => {
     const b = await bystander();
     let seed = 42;
