@@ -354,6 +354,58 @@ describe("LongPoll failures", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it("closes on answers that break the protocol: 200 without messages, 410 without token", async () => {
+    const { r } = await failWith((c) => c.reply({ status: 200, token: "T1" }));
+    expect(r.errors[0]).toMatchObject({ reason: "bad_response", status: 200 });
+    const fake = fakeFetch();
+    const r2 = record(new LongPoll(ENDPOINT, undefined, { fetch: fake.fetch }));
+    await flush();
+    lastCall(fake).reply({ status: 410, messages: [] });
+    await flush();
+    expect(r2.errors[0]).toMatchObject({ reason: "bad_response", status: 410 });
+    expect(r2.events).toEqual(["error", "close"]);
+  });
+
+  it("treats a bare HTTP 403 as forbidden and another HTTP error as a server error", async () => {
+    const { r } = await failWith((c) => c.replyText("Forbidden", 403));
+    expect(r.errors[0]).toMatchObject({ reason: "forbidden", status: 403 });
+    expect(r.closes[0]!.code).toBe(1008);
+    const { r: r2 } = await failWith((c) => c.reply({ status: 200, messages: [] }, 404));
+    expect(r2.errors[0]).toMatchObject({ reason: "server_error", status: 404 });
+  });
+
+  it("reports a fetch that throws synchronously as a network error", async () => {
+    const boom = new TypeError("bad init");
+    const r = record(
+      new LongPoll(ENDPOINT, undefined, {
+        fetch: () => {
+          throw boom;
+        },
+      }),
+    );
+    await flush();
+    expect(r.errors[0]).toMatchObject({ reason: "network", cause: boom });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("surfaces an error thrown by onopen as the app's own error, and keeps polling", async () => {
+    const tasks: Array<() => void> = [];
+    vi.stubGlobal("queueMicrotask", (task: () => void) => tasks.push(task));
+    const fake = fakeFetch();
+    const lp = new LongPoll(ENDPOINT, undefined, { fetch: fake.fetch });
+    live.push(lp);
+    lp.onopen = () => {
+      throw new Error("open handler bug");
+    };
+    await flush();
+    lastCall(fake).reply({ status: 410, token: "T", messages: [] });
+    await flush();
+    expect(tasks).toHaveLength(1);
+    expect(() => tasks[0]!()).toThrow("open handler bug");
+    expect(lp.readyState).toBe(1);
+    expect(fake.calls).toHaveLength(2);
+  });
+
   it("reports a missing fetch as unsupported instead of throwing", async () => {
     vi.stubGlobal("fetch", undefined);
     const r = record(new LongPoll(ENDPOINT));
@@ -443,6 +495,33 @@ describe("LongPoll sending", () => {
     expect(r.errors[0]).toMatchObject({ reason: "session_gone", method: "POST" });
     expect(r.closes[0]!.code).toBe(3410);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("fails on a POST answered with another status, e.g. 403 or 408", async () => {
+    for (const [status, reason, code] of [
+      [403, "forbidden", 1008],
+      [408, "server_error", 1011],
+    ] as const) {
+      const fake = fakeFetch();
+      const r = await openSession(fake);
+      r.lp.send("[1]");
+      await flush();
+      lastCall(fake).reply({ status });
+      await flush();
+      expect(r.errors[0]).toMatchObject({ reason, method: "POST", status });
+      expect(r.closes[0]!.code).toBe(code);
+    }
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("drops pushes not yet flushed when closed in the same tick", async () => {
+    const fake = fakeFetch();
+    const r = await openSession(fake);
+    r.lp.send("[1]");
+    r.lp.close();
+    expect(vi.getTimerCount()).toBe(0);
+    await flush();
+    expect(fake.calls.filter((c) => c.init.method === "POST")).toHaveLength(0);
   });
 
   it("refuses to send before the session is open and drops sends after close", async () => {
