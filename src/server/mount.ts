@@ -23,6 +23,10 @@ export interface LongPollOptions {
   windowMs?: number;
   /** How long a session lives without a poll (ms). Default 1.5 × `windowMs`. */
   sessionTimeoutMs?: number;
+  /** Largest POST body (bytes). Default 8,000,000. */
+  maxBodyBytes?: number;
+  /** How long a session token stays valid (ms). Default two weeks. */
+  tokenMaxAgeMs?: number;
 }
 
 /** What `checkOrigin` accepts: off, a list of allowed origins, or a predicate. */
@@ -92,7 +96,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** A mounted socket path. Implements the transports' {@link MountInfo} contract. */
 export class Mount implements MountInfo {
   readonly path: string;
-  readonly longpoll: false | { windowMs: number; sessionTimeoutMs?: number };
+  readonly longpoll: false | ({ windowMs: number } & Omit<LongPollOptions, "windowMs">);
   readonly websocket: false | Required<WebSocketOptions>;
   readonly authTokenEnabled: boolean;
   readonly maxChannels: number;
@@ -106,12 +110,7 @@ export class Mount implements MountInfo {
     this.path = normalizePath(path);
     const lp = options.longpoll ?? false;
     this.longpoll =
-      lp === false
-        ? false
-        : {
-            windowMs: (lp === true ? undefined : lp.windowMs) ?? DEFAULT_LONGPOLL_WINDOW_MS,
-            ...(lp !== true && lp.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: lp.sessionTimeoutMs } : {}),
-          };
+      lp === false ? false : { ...(lp === true ? {} : lp), windowMs: (lp === true ? undefined : lp.windowMs) ?? DEFAULT_LONGPOLL_WINDOW_MS };
     const ws = options.websocket ?? true;
     this.websocket =
       ws === false
