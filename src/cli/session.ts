@@ -53,7 +53,8 @@ export interface Session {
 
 function hint(reason: string): string {
   if (/\b403\b/.test(reason) || /forbidden/i.test(reason)) {
-    return " (the server refused the connection: check --param/--token, the Origin and the socket path)";
+    const check = "check --param / --token, the Origin and the socket path";
+    return /refused/i.test(reason) ? ` (${check})` : ` (refused by the server: ${check})`;
   }
   if (/ECONNREFUSED/.test(reason)) return " (nothing is listening there)";
   if (/\b404\b/.test(reason)) return " (no socket at that path)";

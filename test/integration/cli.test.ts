@@ -9,7 +9,8 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // Inside node_modules so the bundle's external imports (ws, eventemitter3) resolve from the repo.
@@ -122,62 +123,72 @@ describe("the phx-channels command", () => {
     ws = server.url.replace(/^http/, "ws");
   });
 
-  afterEach(() => {
-    // A test that failed half-way must not leave its processes behind.
-    for (const child of children) if (child !== server?.proc.child) child.kill("SIGKILL");
-  });
-
   afterAll(async () => {
     if (server) await stop(server.proc);
+    // A test that failed half-way must not leave its processes behind.
     for (const child of children) child.kill("SIGKILL");
     rmSync(OUT_DIR, { recursive: true, force: true });
   });
 
   describe("help and bad arguments", () => {
-    it("prints usage for each command with --help and exits 0", async () => {
-      const [main, ...commands] = await Promise.all([run(["--help"]), ...["serve", "join", "push"].map((cmd) => run([cmd, "--help"]))]);
-      expect(main?.code).toBe(0);
-      expect(main?.stdout).toMatch(/Usage: phx-channels <command>/);
-      ["serve", "join", "push"].forEach((cmd, i) => {
-        expect(commands[i]?.code, cmd).toBe(0);
-        expect(commands[i]?.stdout, cmd).toContain(`Usage: phx-channels ${cmd}`);
-      });
+    /** Runs the dispatcher in-process: argument errors never reach the network, so no spawn is needed. */
+    async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(args, { out: (l) => void out.push(l), err: (l) => void err.push(l) });
+      return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+    }
+
+    it("the installed command prints its usage with --help and exits 0, and exits 2 on a bad option", async () => {
+      const [help, bad] = await Promise.all([run(["--help"]), run(["push", "--bogus"])]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/Usage: phx-channels <command>/);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/Unknown option '--bogus'[\s\S]*phx-channels push --help/);
     });
 
-    it("exits 2 with a hint on an unknown command, an unknown option or missing arguments", async () => {
-      const [none, unknown, option, missing] = await Promise.all([
-        run([]),
-        run(["frobnicate"]),
-        run(["push", "--bogus"]),
-        run(["join", `${ws}/socket`]),
-      ]);
+    it("prints usage for each command with --help", async () => {
+      for (const cmd of ["serve", "join", "push"]) {
+        const r = await inProcess([cmd, "--help"]);
+        expect(r.code, cmd).toBe(0);
+        expect(r.stdout, cmd).toContain(`Usage: phx-channels ${cmd}`);
+      }
+    });
+
+    it("exits 2 with a hint on an unknown command or missing arguments", async () => {
+      const none = await inProcess([]);
       expect(none.code).toBe(2);
       expect(none.stderr).toContain("Usage: phx-channels <command>");
 
+      const unknown = await inProcess(["frobnicate"]);
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toContain('unknown command "frobnicate"');
 
-      expect(option.code).toBe(2);
-      expect(option.stderr).toMatch(/Unknown option '--bogus'[\s\S]*phx-channels push --help/);
-
+      const missing = await inProcess(["join", "ws://127.0.0.1:9/socket"]);
       expect(missing.code).toBe(2);
-      expect(missing.stderr).toContain("join expects <url> <topic>");
+      expect(missing.stderr).toMatch(/join expects <url> <topic>[\s\S]*phx-channels join --help/);
+
+      const extra = await inProcess(["serve", "now"]);
+      expect(extra.code).toBe(2);
+      expect(extra.stderr).toContain("serve takes no arguments");
+
+      const port = await inProcess(["serve", "--port", "http"]);
+      expect(port.code).toBe(2);
+      expect(port.stderr).toContain("--port expects 0..65535");
     });
 
     it("refuses a payload that is not a JSON object, and a URL that is not a socket URL", async () => {
-      const [json, array, url, pair] = await Promise.all([
-        run(["push", `${ws}/socket`, "room:lobby", "echo", "{oops"]),
-        run(["push", `${ws}/socket`, "room:lobby", "echo", "[1,2]"]),
-        run(["push", "ftp://example/socket", "room:lobby", "echo"]),
-        run(["push", `${ws}/socket`, "room:lobby", "echo", "--param", "novalue"]),
-      ]);
+      const url = "ws://127.0.0.1:9/socket";
+      const json = await inProcess(["push", url, "room:lobby", "echo", "{oops"]);
       expect(json.code).toBe(2);
       expect(json.stderr).toContain("not valid JSON");
+      const array = await inProcess(["push", url, "room:lobby", "echo", "[1,2]"]);
       expect(array.code).toBe(2);
       expect(array.stderr).toContain("must be a JSON object");
-      expect(url.code).toBe(2);
-      expect(url.stderr).toContain("must start with ws://");
-
+      const scheme = await inProcess(["push", "ftp://example/socket", "room:lobby", "echo"]);
+      expect(scheme.code).toBe(2);
+      expect(scheme.stderr).toContain("must start with ws://");
+      const pair = await inProcess(["push", url, "room:lobby", "echo", "--param", "novalue"]);
       expect(pair.code).toBe(2);
       expect(pair.stderr).toContain("--param expects key=value");
     });
@@ -223,7 +234,8 @@ describe("the phx-channels command", () => {
     });
   });
 
-  describe("push", () => {
+  // Each case uses its own processes (and topic where it listens), so they can run side by side.
+  describe.concurrent("push", () => {
     it("prints the reply's response and exits 0 on ok", async () => {
       const r = await run(["push", `${ws}/socket`, "room:lobby", "echo", '{"hello":"wörld","n":1}']);
       expect(r.stderr).toBe("");
@@ -260,7 +272,7 @@ describe("the phx-channels command", () => {
     it("exits 3 with a clear message when the server refuses the connection", async () => {
       const r = await run(["push", `${ws}/auth_socket`, "room:lobby", "whoami"]);
       expect(r.code).toBe(3);
-      expect(r.stderr).toMatch(/cannot connect to ws:\/\/127\.0\.0\.1:\d+\/auth_socket: .*403.*refused the connection/);
+      expect(r.stderr).toMatch(/cannot connect to ws:\/\/127\.0\.0\.1:\d+\/auth_socket: .*403.*refused by the server/);
     });
 
     it("exits 3 when nothing listens at the URL", async () => {
@@ -283,7 +295,7 @@ describe("the phx-channels command", () => {
     });
   });
 
-  describe("join", () => {
+  describe.concurrent("join", () => {
     it("pushes each stdin line, prints replies and the topic's messages as JSON lines, then exits", async () => {
       const input = ['echo {"a":1}', "", "# a comment", "fail", 'broadcast {"b":2}', "push_binary"].join("\n") + "\n";
       const r = await run(["join", `${ws}/socket`, "room:cli-join", "--json", "--timeout", "1000"], input);
