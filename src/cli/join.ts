@@ -29,6 +29,8 @@ Options:
   --verbose          log the client's internals to stderr
   -h, --help         show this help
 
+The command also ends (exit 0) when the server closes the channel.
+
 Exit codes: 0 done, 1 a stdin line could not be sent, 2 bad arguments,
 3 could not connect, 4 join refused or timed out.
 
@@ -105,6 +107,13 @@ export async function runJoin(argv: string[], sink: Sink, stdin: NodeJS.Readable
     const interrupt = (): void => finish(EXIT.ok);
     process.once("SIGINT", interrupt);
     process.once("SIGTERM", interrupt);
+    // The server ended the channel (a `stop`, or a newer join of the same topic elsewhere on
+    // this connection): the client does not rejoin a closed channel, so there is nothing left to do.
+    session.channel.onClose(() => {
+      if (finished) return;
+      printer.note(`phx-channels: the server closed ${opts.topic}`);
+      finish(EXIT.ok);
+    });
 
     const lines = values.listen ? null : createInterface({ input: stdin, crlfDelay: Infinity });
     let lineNo = 0;

@@ -44,7 +44,9 @@ function distIsFresh(): boolean {
 
 /** Returns fresh bundles, building them with esbuild when `dist/` is missing or stale. */
 export async function prepareBundles(): Promise<Bundles> {
-  if (process.env.PHX_E2E_USE_DIST === "1" || distIsFresh()) {
+  // PHX_E2E_BUNDLES=dist|esbuild forces one source (e.g. to check the fallback itself).
+  const forced = process.env.PHX_E2E_BUNDLES;
+  if (forced === "dist" || (forced !== "esbuild" && distIsFresh())) {
     return { distDir: DIST, nodeEntry: path.join(DIST, "node.mjs"), source: "dist", cleanup: () => {} };
   }
   // Inside node_modules so the Node bundle's external imports (ws) resolve from the repo.

@@ -321,6 +321,16 @@ describe("the phx-channels command", () => {
       expect(r.stderr).toContain("joined room:lobby");
     });
 
+    it("ends by itself when the server closes the channel", async () => {
+      const joiner = new Watched(launch(["join", `${ws}/socket`, "room:cli-stop", "--json"]));
+      await joiner.waitFor(/"type":"joined"/);
+      joiner.child.stdin?.write("stop\n");
+      const { code } = await joiner.exited;
+      expect(code).toBe(0);
+      expect(joiner.stdout).toContain('"event":"phx_close"');
+      expect(joiner.stderr).toContain("the server closed room:cli-stop");
+    });
+
     it("works over LongPoll", async () => {
       const r = await run(["join", `${server.url}/socket`, "room:lobby", "--longpoll", "--json"], 'echo {"lp":true}\n');
       expect(r.code).toBe(0);
