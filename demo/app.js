@@ -162,11 +162,8 @@
     var socket = new lib.Socket(socketUrl(), socketOptions);
 
     function showTransport() {
-      var name = "";
-      if (typeof socket.transportName === "function") name = socket.transportName();
-      else if (socket.transport === lib.LongPoll) name = "longpoll";
-      else if (socket.conn && socket.conn.constructor && socket.conn.constructor.name === "LongPoll") name = "longpoll";
-      else name = "websocket";
+      // After a fallback the socket's `transport` is LongPoll, as in phoenix.js.
+      var name = socket.transport === lib.LongPoll ? "longpoll" : "websocket";
       $("transport").textContent = name;
       $("transport").setAttribute("data-transport", name);
     }
@@ -185,10 +182,6 @@
         status.set("reconnecting", "");
       });
     }
-    socket.onError(function () {
-      // The state line already says what happens next; nothing else to do here.
-    });
-
     socket.connect();
 
     var chat = socket.channel("room:" + room, {});
@@ -196,10 +189,13 @@
       if (!payload || typeof payload !== "object") return;
       addMessage(payload.user === me ? "chat mine" : "chat", String(payload.user || "?"), String(payload.body || ""));
     });
+    var joinedBefore = false;
     chat
       .join()
       .receive("ok", function () {
-        addMessage("system", "", "joined room:" + room + " as " + me);
+        // The client rejoins by itself after a reconnect; these hooks run again each time.
+        addMessage("system", "", (joinedBefore ? "rejoined room:" : "joined room:") + room + " as " + me);
+        joinedBefore = true;
         $("send").disabled = false;
       })
       .receive("error", function (reason) {

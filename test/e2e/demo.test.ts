@@ -246,6 +246,7 @@ describe.skipIf(!hasChromium)("the demo chat in a real browser", () => {
     await serve({ port });
     await waitForState(page, "open", 15000);
     await page.locator("#messages li.system", { hasText: "reconnected" }).waitFor();
+    await page.locator("#messages li.system", { hasText: "rejoined room:lobby as dana" }).waitFor();
     await say(page, "after the restart");
     await waitForMessage(page, "dana", "after the restart");
     // The bot came back by itself too.
