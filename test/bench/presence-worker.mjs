@@ -111,16 +111,16 @@ async function setup(impl) {
   const sink = [];
   const timers = { diffMs: makeTimer(), listMs: makeTimer(), staticDiffMs: makeTimer() };
   const phases = {
-    diffMs: () => timers.diffMs((d) => channel.trigger("presence_diff", d), 5000, 1500, () => nextDiff()),
-    listMs: () => timers.listMs(() => sink.push(presence.list().length), 500, 1500),
+    diffMs: () => timers.diffMs((d) => channel.trigger("presence_diff", d), 2000, 500, () => nextDiff()),
+    listMs: () => timers.listMs(() => sink.push(presence.list().length), 100, 500),
     staticDiffMs: () =>
       timers.staticDiffMs(
         (d) => {
           // What the static API costs a caller who keeps the returned state, as the docs show.
           staticState = Presence.syncDiff(staticState, d);
         },
-        5000,
-        1500,
+        2000,
+        500,
         () => staticNextDiff(),
       ),
   };

@@ -97,9 +97,9 @@ async function clientSection() {
   const impls = ["floor", "phoenix", "ours"];
   const r = { cpu: {} };
   try {
-    r.pipe50k = await interleavedRounds(impls, "50,000 pipelined", ["pipelined", server.port, 50_000, 5_000], 60_000);
+    r.pipe50k = await interleavedRounds(impls, "50,000 pipelined", ["pipelined", server.port, 50_000, 3_000], 60_000);
     r.pipe5k = await interleavedRounds(impls, "5,000 pipelined", ["pipelined", server.port, 5_000, 5_000], 60_000);
-    r.channels = await interleavedRounds(impls, "10,000 channels", ["channels", server.port, 10_000, 20_000, 12_000], 90_000);
+    r.channels = await interleavedRounds(impls, "10,000 channels", ["channels", server.port, 10_000, 10_000, 12_000], 90_000);
   } finally {
     await server.stop();
   }
@@ -400,7 +400,7 @@ async function longpollSection() {
         if (!Array.isArray(out[transport])) continue;
         progress(`longpoll: ${transport} round ${r + 1}/${ROUNDS}`);
         try {
-          const v = await runChild("lp-worker.mjs", [transport, server.port, 2000, 200], { timeoutMs: 60_000 });
+          const v = await runChild("lp-worker.mjs", [transport, server.port, 2000, 100], { timeoutMs: 60_000 });
           if (v?.notBuilt) {
             out[transport] = { notBuilt: v.notBuilt };
             continue;
@@ -426,7 +426,7 @@ async function longpollSection() {
       ["metric", "WebSocket", "LongPoll", "LongPoll vs WebSocket"],
       [
         ["push→reply messages/s (2,000 pipelined)", c("websocket", wsRate, fmtRate), c("longpoll", lpRate, fmtRate), fmtRatio(lpRate / wsRate)],
-        ["round-trip latency (median of 200 sequential)", c("websocket", wsLat, fmtMs), c("longpoll", lpLat, fmtMs), Number.isFinite(lpLat - wsLat) ? `+${fmtMs(lpLat - wsLat)} added` : "n/a"],
+        ["round-trip latency (median of 100 sequential)", c("websocket", wsLat, fmtMs), c("longpoll", lpLat, fmtMs), Number.isFinite(lpLat - wsLat) ? `+${fmtMs(lpLat - wsLat)} added` : "n/a"],
       ],
     ),
   );
@@ -484,8 +484,10 @@ results.built = built;
 for (const n of notes) log(`\nBuild note: ${n}`);
 const runners = { client: clientSection, server: serverSection, longpoll: longpollSection, presence: presenceSection };
 for (const s of sections) {
+  const t = now();
   try {
     await runners[s]();
+    progress(`${s} section took ${fmtNum((now() - t) / 1000, 1)} s`);
   } catch (err) {
     log(`\n${s} section failed: ${String(err?.stack ?? err).split("\n")[0]}`);
     results.sections[s] = { error: String(err?.message ?? err) };
