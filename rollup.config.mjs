@@ -15,7 +15,7 @@ import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
 import { defineConfig } from "rollup";
 import { dts } from "rollup-plugin-dts";
-import esbuild from "rollup-plugin-esbuild";
+import esbuild, { minify as esbuildMinify } from "rollup-plugin-esbuild";
 import { eventemitter3Esm } from "./scripts/build-plugins.mjs";
 
 const root = dirname(fileURLToPath(import.meta.url));
@@ -129,6 +129,12 @@ function typesBuild(entry, name, formats) {
   };
 }
 
+// PHX_BUILD=js (used by test/global-setup.ts) rebuilds only the JavaScript, in place: the tests
+// need fresh bundles, not declarations, and the declaration builds are most of the build time.
+// It also minifies the IIFE with esbuild (~0.1 s) instead of terser (seconds; ~2% smaller output):
+// `npm run build` — what CI tests, size-checks and publishes — always uses terser.
+const jsOnly = process.env.PHX_BUILD === "js";
+
 const iife = {
   input: `${src}/index.ts`,
   plugins: [forbidNodeOnly(), eventemitter3Esm(), resolveTs(), ts(CLIENT_TARGET)],
@@ -138,7 +144,11 @@ const iife = {
     format: "iife",
     name: "PhxChannels",
     sourcemap: true,
-    plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } })],
+    plugins: [
+      jsOnly
+        ? esbuildMinify({ target: CLIENT_TARGET, sourceMap: true })
+        : terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } }),
+    ],
   },
 };
 
@@ -163,9 +173,6 @@ const types = [
   typesBuild("server/index", "server", ["d.ts"]),
 ];
 
-// PHX_BUILD=js (used by test/global-setup.ts) rebuilds only the JavaScript, in place: the tests
-// need fresh bundles, not declarations, and the declaration builds are most of the build time.
-const jsOnly = process.env.PHX_BUILD === "js";
 if (!jsOnly) javascript[0].plugins.unshift(cleanDist());
 
 export default defineConfig(jsOnly ? javascript : [...javascript, ...types]);
