@@ -4,7 +4,7 @@
  * file first, so the test always runs the current source and never races a `dist/` rebuild.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -153,6 +153,13 @@ describe("the phx-channels command", () => {
         expect(r.code, cmd).toBe(0);
         expect(r.stdout, cmd).toContain(`Usage: phx-channels ${cmd}`);
       }
+    });
+
+    it("prints the package version with --version", async () => {
+      const r = await inProcess(["--version"]);
+      expect(r.code).toBe(0);
+      const { version } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+      expect(r.stdout).toBe(version);
     });
 
     it("exits 2 with a hint on an unknown command or missing arguments", async () => {
