@@ -18,7 +18,8 @@ export { Channel } from "./channel";
 export { Push } from "./push";
 export type { PushReply, ReceiveCallback } from "./push";
 export { Presence } from "./presence";
-export { LongPoll } from "./transports/longpoll";
+export { LongPoll, LongPollError } from "./transports/longpoll";
+export type { LongPollFetch, LongPollOptions, LongPollFailure } from "./transports/longpoll";
 export { Timer } from "./timer";
 export type { TimerCalc } from "./timer";
 export {
@@ -72,4 +73,34 @@ export {
 } from "./protocol";
 export type { Message, ReplyPayload, ChannelState, ChannelEvent, SocketReadyState } from "./protocol";
 export type { IterateOptions } from "./emitter";
-export type * from "./types";
+export type {
+  JsonValue,
+  Params,
+  ParamsInput,
+  PushStatus,
+  Logger,
+  OverflowPolicy,
+  StorageLike,
+  TransportLike,
+  TransportConstructor,
+  Encoder,
+  Decoder,
+  ReconnectInfo,
+  SocketOptions,
+  RejoinPolicy,
+  ChannelOptions,
+  SocketConnectionState,
+  ChannelLifecycleState,
+  StateChange,
+  EventMap,
+  UntypedEvents,
+  ControlEventName,
+  InEvent,
+  InPayload,
+  OutEvent,
+  OutPayload,
+  ReplyOf,
+  JoinReplyOf,
+  BindingCallback,
+  Binding,
+} from "./types";

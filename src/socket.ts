@@ -736,6 +736,9 @@ export class Socket {
     const conn = this.conn;
     this.clearHeartbeats();
     this._pings.clear();
+    // Rejoins wait for the next open anyway; a pending one must not outlive the socket.
+    const channels = this.channels;
+    for (let i = 0; i < channels.length; i++) (channels[i] as Channel).rejoinTimer.reset();
     if (conn === null) {
       this._setState(this._suspended ? "waiting" : "closed", "disconnect");
       if (callback) safeCall(callback);

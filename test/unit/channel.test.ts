@@ -555,3 +555,13 @@ describe("Channel additions", () => {
     socket.disconnect();
   });
 });
+
+describe("Channel timers on disconnect", () => {
+  it("a rejoin pending when the app disconnects does not stay scheduled", () => {
+    const { socket, chan } = joined();
+    conn().reply([chan.joinRef(), chan.joinRef(), "room:1", "phx_error", {}]);
+    expect(chan.rejoinTimer.isScheduled()).toBe(true);
+    socket.disconnect();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
