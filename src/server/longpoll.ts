@@ -192,7 +192,8 @@ export class LongPollTransport {
   private onGet(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const resumed = this.resume(req, url);
     if (resumed === null) {
-      void this.openSession(req, res, url);
+      // Nothing may escape as an unhandled rejection: that would take the whole server down.
+      this.openSession(req, res, url).catch(() => this.sendError(req, res));
       return;
     }
     const { session, token } = resumed;
@@ -320,31 +321,39 @@ export class LongPollTransport {
       return;
     }
     const { session } = resumed;
-    void readBody(req, this.maxBodyBytes).then((read) => {
-      if (!read.ok) {
-        if (read.reason === "too_large") sendJson(req, res, { status: 413 }, 200, true);
+    readBody(req, this.maxBodyBytes)
+      .then((read) => this.publish(session, req, res, read))
+      .catch(() => this.sendError(req, res));
+  }
+
+  /** Hands a POSTed body to the session's connection and answers the POST. */
+  private publish(session: Session, req: IncomingMessage, res: ServerResponse, read: BodyResult): void {
+    if (!read.ok) {
+      if (read.reason === "too_large") sendJson(req, res, { status: 413 }, 200, true);
+      return;
+    }
+    if (session.ended || session.closing || session.connection === null) {
+      sendJson(req, res, { status: 410 });
+      return;
+    }
+    const frames = splitFrames(read.body, headerValue(req, "content-type"));
+    if (frames === null) {
+      // Phoenix decodes every line before dispatching any, and a bad base64 line raises: HTTP 500.
+      this.sendError(req, res);
+      return;
+    }
+    const connection = session.connection;
+    for (const frame of frames) {
+      // A frame may make the server close this connection (e.g. a "disconnect"): the rest is moot.
+      if (session.closing) break;
+      if (!deliver(connection, frame)) {
+        // Like a WebSocket closed with 1011: the connection cannot trust the rest of the stream.
+        this.endSession(session, "invalid frame", false);
+        sendJson(req, res, { status: 408 });
         return;
       }
-      if (session.ended || session.closing || session.connection === null) {
-        sendJson(req, res, { status: 410 });
-        return;
-      }
-      const frames = splitFrames(read.body, headerValue(req, "content-type"));
-      if (frames === null) {
-        // Phoenix decodes every line before dispatching any, and a bad base64 line raises: HTTP 500.
-        this.sendError(req, res);
-        return;
-      }
-      for (const frame of frames) {
-        if (!deliver(session.connection, frame)) {
-          // Like a WebSocket closed with 1011: the connection cannot trust the rest of the stream.
-          this.endSession(session, "invalid frame", false);
-          sendJson(req, res, { status: 408 });
-          return;
-        }
-      }
-      sendJson(req, res, { status: 200 });
-    });
+    }
+    sendJson(req, res, { status: 200 });
   }
 
   // ------------------------------------------------------------------ outbound and lifecycle

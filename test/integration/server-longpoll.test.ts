@@ -326,7 +326,9 @@ describe("long-poll sessions", () => {
   it("a server-side close delivers what was queued, then answers 410 and ends the session", async () => {
     const h = await start([{ windowMs: 2000 }]);
     const token = await openSession(h);
-    await post(h, q(token), '["1","1","room:lobby","phx_join",{}]\n["1","2","room:lobby","disconnect_me",{}]');
+    const posted = await post(h, q(token), '["1","1","room:lobby","phx_join",{}]\n["1","2","room:lobby","disconnect_me",{}]\n["1","3","room:lobby","echo",{}]');
+    // the lines after the one that closed the connection are moot: not dispatched
+    expect(posted.text).toBe('{"status":200}');
     const first = await get(h, q(token));
     expect(first.body.messages).toEqual(['["1","1","room:lobby","phx_reply",{"response":{},"status":"ok"}]']);
     expect(h.transports.get("/socket")?.sessionCount).toBe(0);
