@@ -93,6 +93,7 @@ export async function runJoin(argv: string[], sink: Sink, stdin: NodeJS.Readable
     let inputDone = false;
     let badLines = 0;
     let finished = false;
+    const lines = values.listen ? null : createInterface({ input: stdin, crlfDelay: Infinity });
     const finish = (code: number): void => {
       if (finished) return;
       finished = true;
@@ -115,7 +116,6 @@ export async function runJoin(argv: string[], sink: Sink, stdin: NodeJS.Readable
       finish(EXIT.ok);
     });
 
-    const lines = values.listen ? null : createInterface({ input: stdin, crlfDelay: Infinity });
     let lineNo = 0;
     lines?.on("line", (line) => {
       lineNo += 1;
