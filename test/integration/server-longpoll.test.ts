@@ -18,6 +18,7 @@ const SECRET = "integration-test-secret";
 
 class FakeConnection implements ServerConnection {
   readonly joined = new Set<string>();
+  readonly events: string[] = [];
   terminated: string | null = null;
   constructor(
     readonly vsn: Vsn,
@@ -33,6 +34,7 @@ class FakeConnection implements ServerConnection {
     } catch {
       return false;
     }
+    this.events.push(msg.event);
     const reply = (response: unknown): void =>
       this.send({ join_ref: msg.join_ref, ref: msg.ref, topic: msg.topic, event: "phx_reply", payload: { status: "ok", response } });
     if (msg.topic === "phoenix" && msg.event === "heartbeat") reply({});
@@ -329,6 +331,7 @@ describe("long-poll sessions", () => {
     const posted = await post(h, q(token), '["1","1","room:lobby","phx_join",{}]\n["1","2","room:lobby","disconnect_me",{}]\n["1","3","room:lobby","echo",{}]');
     // the lines after the one that closed the connection are moot: not dispatched
     expect(posted.text).toBe('{"status":200}');
+    expect(h.connections.get("/socket")?.[0]?.events).toEqual(["phx_join", "disconnect_me"]);
     const first = await get(h, q(token));
     expect(first.body.messages).toEqual(['["1","1","room:lobby","phx_reply",{"response":{},"status":"ok"}]']);
     expect(h.transports.get("/socket")?.sessionCount).toBe(0);
