@@ -4,7 +4,11 @@
  * Nothing else may escape. Replay a failure with the FUZZ_SEED / FUZZ_PATH printed in the error.
  */
 import fc from "fast-check";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { DecodeError } from "../../src/errors";
+import { Socket } from "../../src/node";
+import type { RawFrame } from "../../src/serializer";
+import type { TransportConstructor } from "../../src/types";
 import { CHANNEL_EVENTS } from "../../src/protocol";
 import { decodeV1, decodeV2, encodeServerV2, encodeV1 } from "../../src/serializer";
 import {
@@ -12,6 +16,7 @@ import {
   casesRun,
   decodeOrDecodeError,
   fuzz,
+  fuzzAsync,
   jsonMessage,
   mutatedBinary,
   mutatedV2Json,
@@ -134,6 +139,123 @@ describe("the client's V1 decoder never crashes on bad frames", () => {
         expect(out).toEqual({ ...wire, payload: wire.payload ?? {} });
       },
       RUNS,
+    );
+  });
+});
+
+// ------------------------------------------------------------------ the socket's inbound path
+
+/** A transport double: records what the socket sends, and lets the test play the server. */
+class FakeConn {
+  static last: FakeConn | undefined;
+  readyState = 0;
+  binaryType = "arraybuffer";
+  sent: Array<string | ArrayBuffer> = [];
+  onopen: (() => void) | null = null;
+  onmessage: ((e: { data: unknown }) => void) | null = null;
+  onclose: ((e: unknown) => void) | null = null;
+  onerror: ((e: unknown) => void) | null = null;
+  constructor(
+    readonly url: string,
+    readonly protocols?: string | string[],
+  ) {
+    FakeConn.last = this;
+  }
+  send(data: string | ArrayBuffer): void {
+    this.sent.push(data);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+}
+
+const fuzzTopic = fc.oneof(fc.constantFrom("room:fuzz", "room:fuzz", "phoenix", "room:none"), fc.string({ maxLength: 10 }));
+const fuzzEvent = fc.oneof(
+  fc.constantFrom("phx_reply", "phx_close", "phx_error", "phx_join", "phx_leave", "new_msg", "presence_state", "presence_diff", "heartbeat"),
+  fc.string({ maxLength: 10 }),
+);
+const smallRef = fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 14 }).map(String), fc.string({ maxLength: 3 }));
+const fuzzPayload = fc.oneof(
+  fc.jsonValue({ maxDepth: 2 }),
+  fc.record({ status: fc.oneof(fc.constantFrom("ok", "error", "timeout", "dropped"), fc.jsonValue({ maxDepth: 1 })), response: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: [] }),
+);
+/** Server messages aimed at a live channel: right and wrong join_refs, real and made-up refs, every control event. */
+const inboundMessage = fc
+  .record({ join_ref: smallRef, ref: smallRef, topic: fuzzTopic, event: fuzzEvent, payload: fuzzPayload })
+  .filter((m) => m.topic !== "room:other")
+  .map((m) => encodeServerV2(m));
+const inboundFrame = fc.oneof(
+  { weight: 6, arbitrary: inboundMessage },
+  { weight: 1, arbitrary: randomText },
+  { weight: 1, arbitrary: mutatedV2Text },
+  { weight: 1, arbitrary: mutatedV2Json },
+  { weight: 1, arbitrary: mutatedBinary(serverBinaryFrame) },
+  { weight: 1, arbitrary: randomBinary },
+  { weight: 1, arbitrary: notAFrame },
+);
+
+const parseSent = (frame: string | ArrayBuffer | undefined): unknown[] => JSON.parse(frame as string) as unknown[];
+
+describe("the socket's inbound path never crashes on bad frames", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.clearAllTimers();
+    vi.useRealTimers();
+  });
+
+  it("frames of every kind reach onConnMessage without a throw; only DecodeErrors are reported; other channels keep receiving", async () => {
+    await fuzzAsync(
+      fc.array(inboundFrame, { minLength: 1, maxLength: 10 }),
+      async (frames) => {
+        const socket = new Socket("ws://127.0.0.1:1/socket", { transport: FakeConn as unknown as TransportConstructor, lifecycle: false, heartbeatIntervalMs: 60_000 });
+        const reported: unknown[] = [];
+        socket.onError((e) => reported.push(e));
+        FakeConn.last = undefined;
+        socket.connect();
+        await Promise.resolve();
+        const conn = FakeConn.last as FakeConn | undefined;
+        if (!conn) throw new Error("the socket did not open a transport");
+        conn.readyState = 1;
+        conn.onopen?.();
+        const fuzzed = socket.channel("room:fuzz");
+        const other = socket.channel("room:other");
+        const stale: string[] = [];
+        let otherGot = 0;
+        fuzzed.on("new_msg", (_p, _ref, joinRef) => {
+          // As in phoenix.js, an empty join_ref counts as none (binary pushes carry "" for it).
+          if (joinRef && joinRef !== fuzzed.joinRef()) stale.push(`new_msg for join ${joinRef} while on ${String(fuzzed.joinRef())}`);
+        });
+        other.on("ping", () => otherGot++);
+        for (const ch of [fuzzed, other]) {
+          ch.join();
+          const [jr, ref, topic] = parseSent(conn.sent[conn.sent.length - 1]);
+          socket.onConnMessage({ data: JSON.stringify([jr, ref, topic, "phx_reply", { status: "ok", response: {} }]) });
+        }
+        if (!fuzzed.isJoined() || !other.isJoined()) throw new Error("setup: channels did not join");
+        // In-flight pushes whose refs the fuzzed replies may hit.
+        for (let i = 0; i < 3; i++) fuzzed.push("x", { i }).receive("ok", () => undefined);
+
+        for (const data of frames) {
+          try {
+            socket.onConnMessage({ data: data as RawFrame });
+          } catch (e) {
+            throw new Error(`onConnMessage threw ${String(e)}`, { cause: e });
+          }
+        }
+        // Timers (rejoins, push timeouts) run too, still without throwing.
+        vi.advanceTimersByTime(15_000);
+
+        const notDecode = reported.filter((e) => !(e instanceof DecodeError));
+        if (notDecode.length > 0) throw new Error(`reported something other than a DecodeError: ${String(notDecode[0])}`);
+        if (stale.length > 0) throw new Error(stale[0]);
+        const [ojr] = [other.joinRef()];
+        socket.onConnMessage({ data: JSON.stringify([ojr, null, "room:other", "ping", {}]) });
+        if (otherGot !== 1) throw new Error("the untouched channel stopped receiving");
+        socket.disconnect();
+      },
+      4_000,
     );
   });
 });
