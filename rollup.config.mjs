@@ -23,7 +23,6 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const dist = join(root, "dist");
 const src = "src";
 
-
 const CLIENT_TARGET = "es2020";
 const NODE_TARGET = "node18";
 
@@ -47,8 +46,11 @@ function cleanDist() {
   };
 }
 
-/** Fails the IIFE build if a Node-only module is imported, directly or through a dependency. */
-function forbidNodeOnly() {
+/**
+ * Fails a browser-path build (the universal entry and the IIFE) if a Node-only module is imported,
+ * directly or through a dependency. `selfContained` builds (the IIFE) must not call require() either.
+ */
+function forbidNodeOnly({ selfContained }) {
   const banned = new RegExp(`[\\\\/]node_modules[\\\\/](${NODE_ONLY.join("|")})[\\\\/]`);
   return {
     name: "forbid-node-only",
@@ -63,7 +65,10 @@ function forbidNodeOnly() {
         if (chunk.type !== "chunk") continue;
         const leaked = Object.keys(chunk.modules).filter((id) => banned.test(id));
         if (leaked.length > 0) this.error(`Node-only code in the browser bundle: ${leaked.join(", ")}`);
-        if (/\brequire\s*\(\s*["'`]/.test(chunk.code)) this.error("the browser bundle calls require()");
+        // Externals never reach resolveId above (the universal entry keeps dependencies external).
+        const nodeImports = chunk.imports.filter((id) => NODE_ONLY.includes(id) || isNodeBuiltin(id));
+        if (nodeImports.length > 0) this.error(`the browser entry imports Node-only ${nodeImports.join(", ")}`);
+        if (selfContained && /\brequire\s*\(\s*["'`]/.test(chunk.code)) this.error("the browser bundle calls require()");
       }
     },
   };
@@ -137,7 +142,7 @@ const jsOnly = process.env.PHX_BUILD === "js";
 
 const iife = {
   input: `${src}/index.ts`,
-  plugins: [forbidNodeOnly(), eventemitter3Esm(), resolveTs(), ts(CLIENT_TARGET)],
+  plugins: [forbidNodeOnly({ selfContained: true }), eventemitter3Esm(), resolveTs(), ts(CLIENT_TARGET)],
   treeshake: { moduleSideEffects: false },
   output: {
     file: "dist/phx-channels.min.js",
@@ -166,7 +171,13 @@ const cli = {
   output: { file: "dist/cli.mjs", format: "es", sourcemap: true, banner: "#!/usr/bin/env node" },
 };
 
-const javascript = [clientBuild("index", "index"), clientBuild("node", "node"), iife, server, cli];
+const javascript = [
+  clientBuild("index", "index", [forbidNodeOnly({ selfContained: false })]),
+  clientBuild("node", "node"),
+  iife,
+  server,
+  cli,
+];
 const types = [
   typesBuild("index", "index", ["d.ts", "d.cts"]),
   typesBuild("node", "node", ["d.ts", "d.cts"]),
