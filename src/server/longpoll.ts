@@ -285,6 +285,11 @@ export class LongPollTransport {
       clearImmediate(session.flushHandle);
       session.flushHandle = null;
     }
+    if (held.res.destroyed) {
+      // The client is gone and its "close" event is still queued: keep the messages for the next poll.
+      if (!session.ended) this.armIdle(session);
+      return;
+    }
     const messages = session.queue.splice(0);
     if (messages.length > 0) {
       writeJson(held.res, held.gzip, { messages, status: 200, token: held.token });

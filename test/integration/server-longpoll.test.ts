@@ -287,6 +287,21 @@ describe("long-poll sessions", () => {
     expect(res.body).toEqual({ messages: ['[null,null,"room:lobby","news",{"hello":"world"}]'], status: 200, token });
   });
 
+  it("messages sent after a client aborted its held poll wait for the next poll", async () => {
+    const h = await start([{ windowMs: 5000 }]);
+    const token = await openSession(h);
+    await post(h, q(token), '["1","1","room:lobby","phx_join",{}]');
+    await get(h, q(token));
+    const abort = new AbortController();
+    const aborted = fetch(`${h.base}/socket/longpoll?${q(token)}`, { signal: abort.signal }).catch(() => "aborted");
+    await new Promise((r) => setTimeout(r, 50));
+    abort.abort();
+    expect(await aborted).toBe("aborted");
+    h.hub.broadcast("room:lobby", "after_abort", { n: 1 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await get(h, q(token))).body.messages).toEqual(['[null,null,"room:lobby","after_abort",{"n":1}]']);
+  });
+
   it("the session token is also accepted in the X-Phoenix-Longpoll-Token header (Phoenix 1.8.10+)", async () => {
     const h = await start();
     const token = await openSession(h);
