@@ -201,7 +201,7 @@ describe("the phx-channels command", () => {
     });
   });
 
-  describe("serve", () => {
+  describe("serve", { timeout: 40000 }, () => {
     it("serves the demo at / and the bundles at /dist/, with the socket beside them", async () => {
       const page = await fetch(`${server.url}/`);
       expect(page.status).toBe(200);
@@ -242,7 +242,8 @@ describe("the phx-channels command", () => {
   });
 
   // Each case uses its own processes (and topic where it listens), so they can run side by side.
-  describe.concurrent("push", () => {
+  // Spawning Node is slow on a loaded 2-core machine: give each case room beyond the 20 s default.
+  describe.concurrent("push", { timeout: 40000 }, () => {
     it("prints the reply's response and exits 0 on ok", async () => {
       const r = await run(["push", `${ws}/socket`, "room:lobby", "echo", '{"hello":"wörld","n":1}']);
       expect(r.stderr).toBe("");
@@ -302,7 +303,7 @@ describe("the phx-channels command", () => {
     });
   });
 
-  describe.concurrent("join", () => {
+  describe.concurrent("join", { timeout: 40000 }, () => {
     it("pushes each stdin line, prints replies and the topic's messages as JSON lines, then exits", async () => {
       const input = ['echo {"a":1}', "", "# a comment", "fail", 'broadcast {"b":2}', "push_binary"].join("\n") + "\n";
       const r = await run(["join", `${ws}/socket`, "room:cli-join", "--json", "--timeout", "1000"], input);
@@ -375,6 +376,6 @@ describe("the phx-channels command", () => {
       } finally {
         await stop(second.proc);
       }
-    }, 30000);
+    }, 45000);
   });
 });
