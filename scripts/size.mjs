@@ -63,6 +63,19 @@ async function bundledSize(entrySource) {
   return gz(output[0].code);
 }
 
+/** Each source module's share of the client bundle (before minify), to show where bytes go. */
+async function breakdown() {
+  const { default: esbuild } = await import("rollup-plugin-esbuild");
+  const bundle = await rollup({
+    input: join(root, "src/index.ts"),
+    plugins: [eventemitter3Esm(), nodeResolve({ extensions: [".ts", ".mjs", ".js"] }), esbuild({ target: "es2020" })],
+    treeshake: { moduleSideEffects: false },
+  });
+  const { output } = await bundle.generate({ format: "es" });
+  await bundle.close();
+  return output[0].modules;
+}
+
 const spec = (file) => JSON.stringify(file);
 const rows = [
   {
@@ -99,6 +112,14 @@ for (const row of rows) {
   if (values.record) appendFileSync(values.record, `${row.gate}\t${ok ? "pass" : "fail"}\n`);
 }
 if (failed > 0) {
-  console.error(`size: ${failed} budget(s) missed`);
+  // Where the bytes are, to direct the fix: each module's share of the bundled (pre-minify) code.
+  const modules = await breakdown();
+  const total = Object.values(modules).reduce((sum, m) => sum + m.renderedLength, 0);
+  console.log("\nlargest modules of the client bundle (share of the bundled code before minify):");
+  for (const [id, m] of Object.entries(modules).sort((a, b) => b[1].renderedLength - a[1].renderedLength).slice(0, 10)) {
+    const share = ((m.renderedLength / total) * 100).toFixed(1);
+    console.log(`  ${share.padStart(5)}%  ${id.replace(`${root}/`, "")}`);
+  }
+  console.log(`\nsize: ${failed} budget(s) missed`);
   process.exit(1);
 }
