@@ -1,7 +1,7 @@
 // Bundles our TypeScript entries into .bench/ with esbuild so the benchmark runs without a
 // build step. Each entry is optional: a missing or broken entry is reported, never fatal,
 // and the rows that need it print "n/a (not built)".
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { OUT_DIR, ROOT } from "./lib.mjs";
@@ -19,9 +19,13 @@ export async function buildAll() {
   mkdirSync(OUT_DIR, { recursive: true });
   const built = {};
   const notes = [];
+  // BENCH_SKIP=client,server pretends those entries are missing (to check the "not built" rows).
+  const skip = new Set((process.env.BENCH_SKIP ?? "").split(",").filter(Boolean));
   for (const [name, entry] of Object.entries(ENTRIES)) {
     const src = path.join(ROOT, entry);
-    if (!existsSync(src)) {
+    // A stale bundle from an earlier run must never stand in for an entry that no longer builds.
+    rmSync(path.join(OUT_DIR, `${name}.mjs`), { force: true });
+    if (!existsSync(src) || skip.has(name)) {
       built[name] = null;
       notes.push(`${entry}: not present`);
       continue;
@@ -58,6 +62,11 @@ export async function bundleSizes() {
   const gz = (buf) => gzipSync(buf, { level: 9 }).length;
   const phoenixMin = readFileSync(path.join(ROOT, "node_modules/phoenix/priv/static/phoenix.min.js"));
   const result = { phoenix: { min: phoenixMin.length, gzip: gz(phoenixMin) }, ours: null, oursSource: null, note: null };
+  const skip = new Set((process.env.BENCH_SKIP ?? "").split(",").filter(Boolean));
+  if (skip.has("bundle")) {
+    result.note = "skipped (BENCH_SKIP)";
+    return result;
+  }
   const dist = path.join(ROOT, "dist/phx-channels.min.js");
   if (existsSync(dist)) {
     const buf = readFileSync(dist);

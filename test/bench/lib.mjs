@@ -168,7 +168,8 @@ export function fmtRatio(r) {
   if (r >= 100) return `${fmtNum(r)}×`;
   if (r >= 10) return `${fmtNum(r, 1)}×`;
   if (r >= 0.1) return `${fmtNum(r, 2)}×`;
-  return `${fmtNum(r, 3)}×`;
+  if (r >= 0.01) return `${fmtNum(r, 3)}×`;
+  return `${Number(r.toPrecision(2))}×`;
 }
 
 export function fmtBytes(n) {

@@ -63,7 +63,7 @@ async function interleavedRounds(impls, label, args, timeoutMs) {
       if (!res[impl].rounds) continue;
       progress(`client: ${label}, ${impl}, round ${r + 1}/${ROUNDS}`);
       try {
-        const v = await runChild("client-worker.mjs", [impl, ...args], { execArgv: ["--expose-gc"], timeoutMs });
+        const v = await runChild("client-worker.mjs", [impl, ...args(impl)], { execArgv: ["--expose-gc"], timeoutMs });
         if (v?.notBuilt) res[impl] = { notBuilt: v.notBuilt };
         else res[impl].rounds.push(v);
       } catch (err) {
@@ -97,9 +97,13 @@ async function clientSection() {
   const impls = ["floor", "phoenix", "ours"];
   const r = { cpu: {} };
   try {
-    r.pipe50k = await interleavedRounds(impls, "50,000 pipelined", ["pipelined", server.port, 50_000, 3_000], 60_000);
-    r.pipe5k = await interleavedRounds(impls, "5,000 pipelined", ["pipelined", server.port, 5_000, 5_000], 60_000);
-    r.channels = await interleavedRounds(impls, "10,000 channels", ["channels", server.port, 10_000, 10_000, 12_000], 90_000);
+    // Caps (ms) bound every round. phoenix.js at 50,000 in flight runs for minutes (each reply scans
+    // every pending push), so its 50,000 round is cut short on purpose and reported as a lower bound;
+    // the others get room to finish even on a loaded machine.
+    const cap = (impl, slow, fast) => (impl === "phoenix" ? slow : fast);
+    r.pipe50k = await interleavedRounds(impls, "50,000 pipelined", (impl) => ["pipelined", server.port, 50_000, cap(impl, 6_000, 20_000)], 60_000);
+    r.pipe5k = await interleavedRounds(impls, "5,000 pipelined", () => ["pipelined", server.port, 5_000, 20_000], 60_000);
+    r.channels = await interleavedRounds(impls, "10,000 channels", () => ["channels", server.port, 10_000, 10_000, 30_000], 150_000);
   } finally {
     await server.stop();
   }
@@ -147,8 +151,8 @@ async function clientSection() {
       cell(r.channels.floor, f, fmtMs),
       cell(r.channels.phoenix, p, fmtMs, "joinCapped"),
       cell(r.channels.ours, o, fmtMs, "joinCapped"),
-      `${fmtRatio(p / f)} slower`,
-      r.channels.ours?.notBuilt ? NOT_BUILT : `${fmtRatio(o / f)} slower`,
+      `${anyCapped(r.channels.phoenix, "joinCapped") ? "≥ " : ""}${fmtRatio(p / f)} slower`,
+      r.channels.ours?.notBuilt ? NOT_BUILT : `${anyCapped(r.channels.ours, "joinCapped") ? "≥ " : ""}${fmtRatio(o / f)} slower`,
       "≤ 3× slower",
       r.channels.ours?.notBuilt ? "n/a" : verdict(o / f, { op: "<=", value: 3 }),
     ]);
@@ -215,7 +219,14 @@ async function clientSection() {
   const notes = [];
   if (sizes.oursSource) notes.push(`Bundle measured from ${sizes.oursSource}; gzip level 9.`);
   if (sizes.note) notes.push(`Bundle: ${sizes.note}.`);
-  notes.push("Rates are per second (replies, or messages delivered); \"≥ … (capped)\" = the round hit its time cap, so the figure is a lower bound measured over the part that ran.");
+  notes.push(
+    "Workloads: pipelined = N pushes sent in one burst on one joined channel, rate = N / time to the last reply (after a 5,000-push warm-up). " +
+      "Join storm = 10,000 channels created and joined in one burst, time to the last join ok. Heap = heapUsed after a full GC, before and after the storm, per channel. " +
+      "Delivery = 10,000 server messages streamed to 1 of those 10,000 channels, first to last message. Serializer rows = ops/s in a tight loop (a 1 KiB binary server push; a ~150-byte JSON message).",
+  );
+  notes.push(
+    "Rates are per second (replies, or messages delivered). \"≥ … (capped)\" = the round hit its time cap, so the figure is a bound measured over the part that ran (a lower bound on speed, or on time for the join storm).",
+  );
   for (const n of notes) log(`\n${n}`);
   results.sections.client = { summary, raw: r };
 }
