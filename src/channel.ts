@@ -388,7 +388,11 @@ export class Channel<E extends EventMap = UntypedEvents> {
       const buffered = this.pushBuffer;
       if (buffered.length > 0) {
         this.pushBuffer = [];
-        for (let i = 0; i < buffered.length; i++) (buffered[i] as Push<unknown>).send();
+        for (let i = 0; i < buffered.length; i++) {
+          const push = buffered[i] as Push<unknown>;
+          push._buffered = 0;
+          push.send();
+        }
       }
     } else if (status === "error") {
       this._attempts++;
@@ -420,7 +424,10 @@ export class Channel<E extends EventMap = UntypedEvents> {
   _dropBuffered(reason: string): void {
     const buffered = this.pushBuffer;
     this.pushBuffer = [];
-    for (const push of buffered) push._drop(reason);
+    for (const push of buffered) {
+      push._buffered = 0;
+      push._drop(reason);
+    }
   }
 
   private _buffer(push: Push<unknown>): void {
@@ -434,8 +441,12 @@ export class Channel<E extends EventMap = UntypedEvents> {
         return;
       }
       const victim = policy === "drop-newest" ? buffer.pop() : buffer.shift();
-      if (victim !== undefined) victim._drop("push buffer full");
+      if (victim !== undefined) {
+        victim._buffered = 0;
+        victim._drop("push buffer full");
+      }
     }
+    push._buffered = 1;
     buffer.push(push);
   }
 

@@ -67,6 +67,8 @@ export class Push<R = unknown> implements PromiseLike<R> {
   // The payload is kept as a value; a function (phoenix.js's shape) is created only when asked for.
   private _value: unknown;
   private _payloadFn: (() => unknown) | null;
+  /** @internal Where the push waits to be sent: 0 nowhere, 1 the channel's pushBuffer, 2 the socket's sendBuffer. */
+  _buffered: 0 | 1 | 2 = 0;
   private _promise: Promise<R> | null = null;
   private _resolve: ((value: R) => void) | null = null;
   private _reject: ((error: PushError) => void) | null = null;
@@ -161,6 +163,7 @@ export class Push<R = unknown> implements PromiseLike<R> {
 
   /** Forgets the reply and the ref, and cancels the timeout (before a resend). */
   reset(): void {
+    if (this._buffered !== 0) this._unbuffer();
     this.cancelRefEvent();
     this.cancelTimeout();
     this.ref = null;
@@ -176,6 +179,8 @@ export class Push<R = unknown> implements PromiseLike<R> {
 
   /** @internal A reply arrived for this push's ref. */
   _onReply(reply: PushReply): void {
+    // A push that ends while still buffered (typically a timeout while disconnected) leaves the buffer.
+    if (this._buffered !== 0) this._unbuffer();
     this.cancelRefEvent();
     this.cancelTimeout();
     this.receivedResp = reply;
@@ -185,11 +190,28 @@ export class Push<R = unknown> implements PromiseLike<R> {
   /** @internal A bounded buffer dropped this push. */
   _drop(reason: string): void {
     if (this.receivedResp !== null && this.receivedResp.status === "dropped") return;
+    if (this._buffered !== 0) this._unbuffer();
     this.cancelRefEvent();
     this.cancelTimeout();
     const reply = { status: "dropped", response: { reason } };
     this.receivedResp = reply;
     this.matchReceive(reply);
+  }
+
+  private _unbuffer(): void {
+    const where = this._buffered;
+    this._buffered = 0;
+    if (where === 1) {
+      const buffer = this.channel.pushBuffer;
+      // Buffered pushes mostly end in order, so the head is the usual case (and shift() is cheap there).
+      if (buffer[0] === this) buffer.shift();
+      else {
+        const i = buffer.indexOf(this as Push<unknown>);
+        if (i !== -1) buffer.splice(i, 1);
+      }
+    } else {
+      this.channel.socket._unbufferSend(this as Push<unknown>);
+    }
   }
 
   /** Runs the hooks registered for the reply's status. */

@@ -81,7 +81,7 @@ export interface StateChangeCallbacks {
 /** A queued send; `ref`/`topic` let a bounded buffer tell which push it drops. */
 interface BufferedSend {
   (): void;
-  ref?: string | null;
+  push?: Push<unknown> | undefined;
 }
 
 interface Ping {
@@ -534,7 +534,9 @@ export class Socket {
       }
       this._send(data);
     };
-    entry.ref = data.ref;
+    const push = data.ref !== null ? this._replies.get(data.ref) : undefined;
+    entry.push = push;
+    if (push !== undefined) push._buffered = 2;
     this._bufferSend(entry);
   }
 
@@ -590,7 +592,11 @@ export class Socket {
     if (this.isConnected() && this.sendBuffer.length > 0) {
       const buffered = this.sendBuffer;
       this.sendBuffer = [];
-      for (let i = 0; i < buffered.length; i++) (buffered[i] as BufferedSend)();
+      for (let i = 0; i < buffered.length; i++) {
+        const entry = buffered[i] as BufferedSend;
+        if (entry.push !== undefined) entry.push._buffered = 0;
+        entry();
+      }
     }
   }
 
@@ -1096,9 +1102,29 @@ export class Socket {
   }
 
   private _dropBuffered(entry: BufferedSend): void {
-    const push = entry.ref != null ? this._replies.get(entry.ref) : undefined;
-    if (push !== undefined) push._drop("send buffer full");
-    else this._reportError(new ConnectionError("a message was dropped: the send buffer is full"));
+    const push = entry.push;
+    if (push !== undefined) {
+      push._buffered = 0;
+      push._drop("send buffer full");
+    } else {
+      this._reportError(new ConnectionError("a message was dropped: the send buffer is full"));
+    }
+  }
+
+  /** @internal A push that was waiting in the send buffer ended (e.g. timed out): forget its entry. */
+  _unbufferSend(push: Push<unknown>): void {
+    const buffer = this.sendBuffer;
+    const head = buffer[0];
+    if (head !== undefined && head.push === push) {
+      buffer.shift();
+      return;
+    }
+    for (let i = 1; i < buffer.length; i++) {
+      if ((buffer[i] as BufferedSend).push === push) {
+        buffer.splice(i, 1);
+        return;
+      }
+    }
   }
 
   private _currentParams(): Params {

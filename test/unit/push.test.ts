@@ -273,3 +273,40 @@ describe("Push", () => {
     socket.disconnect();
   });
 });
+
+describe("Buffered pushes that end", () => {
+  it("leave the channel's push buffer when they time out, making room in a bounded buffer", async () => {
+    const socket = open({ maxBuffered: 2, onOverflow: "reject" });
+    const chan = socket.channel("room:1");
+    chan.join();
+    const a = chan.push("a", {}, 10);
+    chan.push("b", {}, 20);
+    expect(chan.pushBuffer).toHaveLength(2);
+    vi.advanceTimersByTime(10);
+    await expect(a).rejects.toMatchObject({ status: "timeout" });
+    expect(chan.pushBuffer.map((p) => p.event)).toEqual(["b"]);
+    const c = chan.push("c", {}, 1000);
+    expect(c.hasReceived("dropped")).toBe(false);
+    vi.advanceTimersByTime(10);
+    expect(chan.pushBuffer.map((p) => p.event)).toEqual(["c"]);
+    conn().ackJoins();
+    expect(conn().last()[3]).toBe("c");
+    socket.disconnect();
+  });
+
+  it("leave the socket's send buffer when they time out", () => {
+    const socket = new Socket("ws://h/socket", { transport: Fake, timeout: 50 });
+    const first = socket.channel("a");
+    const second = socket.channel("b");
+    first.join();
+    second.join(100);
+    expect(socket.sendBuffer).toHaveLength(2);
+    vi.advanceTimersByTime(50);
+    // The timed-out join left the buffer (its leave took a slot).
+    expect(socket.sendBuffer.map((e) => (e as unknown as { push?: Push<unknown> }).push?.event)).toEqual(["phx_join", "phx_leave"]);
+    vi.advanceTimersByTime(50);
+    // The second join timed out too, and the first leave (50 ms timeout) ended as well.
+    expect(socket.sendBuffer.map((e) => (e as unknown as { push?: Push<unknown> }).push?.event)).toEqual(["phx_leave"]);
+    socket.disconnect();
+  });
+});
