@@ -5,7 +5,7 @@
  */
 import { CHANNEL_EVENTS, CHANNEL_STATES, type ChannelState } from "./protocol";
 import { PushError, UsageError } from "./errors";
-import { EventEmitter, iterate, safeCall, type IterateOptions } from "./emitter";
+import { EventEmitter, assertFunction, iterate, safeCall, type IterateOptions } from "./emitter";
 import { Push } from "./push";
 import { Timer } from "./timer";
 import type { Socket } from "./socket";
@@ -141,6 +141,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
 
   /** Registers a callback for when the channel errors (the server crashed it, or the socket dropped). */
   onError(callback: (reason: unknown) => void): number {
+    assertFunction(callback, "the error callback");
     return this.on(CHANNEL_EVENTS.error, (reason) => callback(reason));
   }
 
@@ -149,6 +150,8 @@ export class Channel<E extends EventMap = UntypedEvents> {
    * @returns a ref for `off(event, ref)`.
    */
   on<K extends InEvent<E>>(event: K, callback: BindingCallback<InPayload<E, K>>): number {
+    if (typeof event !== "string") throw new UsageError(`channel.on() takes an event name string, got ${typeof event}`);
+    assertFunction(callback, `the "${event}" callback`);
     const ref = this.bindingRef++;
     if (event.startsWith("chan_reply_")) this._hasReplyBindings = true;
     this.bindings.push({ event, ref, callback: callback as BindingCallback<never> });
@@ -174,6 +177,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
    * @throws UsageError when `join()` was never called.
    */
   push<K extends OutEvent<E>>(event: K, payload?: OutPayload<E, K>, timeout: number = this.timeout): Push<ReplyOf<E, K>> {
+    if (typeof event !== "string") throw new UsageError(`channel.push() takes an event name string, got ${typeof event}`);
     if (!this.joinedOnce) {
       throw new UsageError(`tried to push "${event}" to "${this.topic}" before joining. Use channel.join() before pushing events`);
     }
@@ -238,6 +242,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
    * ```
    */
   onStateChange(callback: (change: ChannelStateChange) => void): () => void {
+    assertFunction(callback, "the state change callback");
     const emitter = (this._emitter ??= new EventEmitter());
     const listener = (change: ChannelStateChange): void => safeCall(callback, change);
     emitter.on("state", listener);

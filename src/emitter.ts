@@ -4,6 +4,7 @@
  * @module
  */
 import { EventEmitter } from "eventemitter3";
+import { UsageError } from "./errors";
 
 export { EventEmitter };
 
@@ -21,6 +22,11 @@ export function rethrowAsync(error: unknown): void {
   queueMicrotask(() => {
     throw error;
   });
+}
+
+/** Throws a clear {@link UsageError} when a callback argument is not a function. */
+export function assertFunction(value: unknown, what: string): void {
+  if (typeof value !== "function") throw new UsageError(`${what} must be a function, got ${value === null ? "null" : typeof value}`);
 }
 
 /** Calls a user callback; a throw is rethrown asynchronously instead of unwinding our loop. */

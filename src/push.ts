@@ -3,7 +3,7 @@
  * @module
  */
 import { PushError } from "./errors";
-import { safeCall } from "./emitter";
+import { assertFunction, safeCall } from "./emitter";
 import type { Channel } from "./channel";
 import type { PushStatus } from "./types";
 
@@ -140,6 +140,7 @@ export class Push<R = unknown> implements PromiseLike<R> {
   receive<S extends PushStatus>(status: S, callback: ReceiveCallback<S, R>): this;
   receive(status: string, callback: (response: unknown) => void): this;
   receive(status: string, callback: (response: never) => void): this {
+    assertFunction(callback, `the "${status}" receive callback`);
     if (this.receivedResp !== null && this.receivedResp.status === status) {
       safeCall(callback as (r: unknown) => void, this.receivedResp.response);
     }

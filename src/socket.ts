@@ -23,7 +23,7 @@ import { defaultReconnectAfterMs, defaultRejoinAfterMs, type BackoffFn } from ".
 import { Timer } from "./timer";
 import { Channel } from "./channel";
 import type { Push } from "./push";
-import { EventEmitter, iterate, safeCall, type IterateOptions } from "./emitter";
+import { EventEmitter, assertFunction, iterate, safeCall, type IterateOptions } from "./emitter";
 import { LongPoll } from "./transports/longpoll";
 import { globalWebSocket } from "./transports/websocket";
 import { installLifecycle } from "./lifecycle";
@@ -417,6 +417,7 @@ export class Socket {
 
   /** Calls `callback` when the connection opens. @returns a ref for `off()`. */
   onOpen(callback: OpenCallback): string {
+    assertFunction(callback, "the open callback");
     const ref = this.makeRef();
     this.stateChangeCallbacks.open.push([ref, callback]);
     return ref;
@@ -424,6 +425,7 @@ export class Socket {
 
   /** Calls `callback(event)` when the connection closes. @returns a ref for `off()`. */
   onClose(callback: CloseCallback): string {
+    assertFunction(callback, "the close callback");
     const ref = this.makeRef();
     this.stateChangeCallbacks.close.push([ref, callback]);
     return ref;
@@ -434,6 +436,7 @@ export class Socket {
    * frames that cannot be decoded (a {@link DecodeError}). @returns a ref for `off()`.
    */
   onError(callback: ErrorCallback): string {
+    assertFunction(callback, "the error callback");
     const ref = this.makeRef();
     this.stateChangeCallbacks.error.push([ref, callback]);
     return ref;
@@ -441,6 +444,7 @@ export class Socket {
 
   /** Calls `callback(msg)` for every inbound message. @returns a ref for `off()`. */
   onMessage(callback: MessageCallback): string {
+    assertFunction(callback, "the message callback");
     const ref = this.makeRef();
     this.stateChangeCallbacks.message.push([ref, callback]);
     return ref;
@@ -461,6 +465,7 @@ export class Socket {
    * @returns false when not connected.
    */
   ping(callback: (rtt: number) => void): boolean {
+    assertFunction(callback, "the ping callback");
     if (!this.isConnected()) return false;
     const ref = this.makeRef();
     this._pings.set(ref, { start: Date.now(), callback });
@@ -772,6 +777,7 @@ export class Socket {
    * ```
    */
   onStateChange(callback: (change: SocketStateChange) => void): () => void {
+    assertFunction(callback, "the state change callback");
     const emitter = (this._emitter ??= new EventEmitter());
     const listener = (change: SocketStateChange): void => safeCall(callback, change);
     emitter.on("state", listener);

@@ -555,3 +555,25 @@ describe("Teardown", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe("Misuse", () => {
+  it("gets clear usage errors for callbacks that are not functions and bad event names", () => {
+    const socket = open();
+    const chan = socket.channel("room");
+    const notFn = 5 as unknown as () => void;
+    expect(() => socket.onOpen(notFn)).toThrow(UsageError);
+    expect(() => socket.onClose(notFn)).toThrow(/close callback must be a function/);
+    expect(() => socket.onError(notFn)).toThrow(UsageError);
+    expect(() => socket.onMessage(null as unknown as () => void)).toThrow(/got null/);
+    expect(() => socket.onStateChange(notFn)).toThrow(UsageError);
+    expect(() => socket.ping(notFn)).toThrow(UsageError);
+    expect(() => chan.on("x", notFn)).toThrow(UsageError);
+    expect(() => chan.on(7 as unknown as string, () => {})).toThrow(UsageError);
+    expect(() => chan.onStateChange(notFn)).toThrow(UsageError);
+    chan.join();
+    expect(() => chan.push(7 as unknown as string, {})).toThrow(UsageError);
+    expect(() => chan.push("x", {}).receive("ok", notFn)).toThrow(UsageError);
+    expect(() => socket.channel(7 as unknown as string)).toThrow(UsageError);
+    socket.disconnect();
+  });
+});
