@@ -283,8 +283,11 @@ export class Socket {
   private _suspended = false;
   private _attemptClock = 0;
   private _connecting = false;
+  // Credentials resolved for the attempt being dialed (`_dialing`), kept afterwards for transports
+  // opened outside an attempt (the LongPoll fallback) when the providers are async.
   private _paramsValue: Params | undefined = undefined;
   private _tokenValue: string | undefined = undefined;
+  private _dialing = false;
   private _fallback: FallbackAttempt | null = null;
   private _uninstallLifecycle: (() => void) | null = null;
   private _probeTimer: ReturnType<typeof setTimeout> | null = null;
@@ -626,9 +629,9 @@ export class Socket {
     this.closeWasClean = false;
     this.reconnectTimer.cancel();
     let token = this._tokenValue;
-    if (token === undefined && this.authToken) {
+    if (!this._dialing && this.authToken) {
       const t = this.authToken();
-      if (typeof t === "string") token = t;
+      if (!isThenable(t)) token = t === "" || t == null ? undefined : String(t);
     }
     const url = this.endPointURL();
     const Transport = this.transport;
@@ -973,6 +976,7 @@ export class Socket {
   private _dial(params: Params, token: string | undefined): void {
     this._paramsValue = params ?? {};
     this._tokenValue = token === undefined || token === null || token === "" ? undefined : String(token);
+    this._dialing = true;
     try {
       const fallback = this.getLongPollTransport();
       if (this.longPollFallbackMs && this.transport !== fallback) {
@@ -986,8 +990,7 @@ export class Socket {
       if (this.conn) this._dropConn(this.conn);
       this._scheduleReconnect("transport failed", error);
     } finally {
-      this._paramsValue = undefined;
-      this._tokenValue = undefined;
+      this._dialing = false;
     }
   }
 
@@ -1134,9 +1137,9 @@ export class Socket {
   }
 
   private _currentParams(): Params {
-    if (this._paramsValue !== undefined) return this._paramsValue;
+    if (this._dialing && this._paramsValue !== undefined) return this._paramsValue;
     const p = this.params();
-    return isThenable(p) ? {} : (p ?? {});
+    return isThenable(p) ? (this._paramsValue ?? {}) : (p ?? {});
   }
 
   private _url(params: Params): string {

@@ -330,3 +330,24 @@ describe("Transport defaults", () => {
     expect(socket.transport).toBe(socket.getLongPollTransport());
   });
 });
+
+describe("LongPoll fallback with async credentials", () => {
+  it("falls back with the params and token resolved for the attempt", async () => {
+    const socket = new Socket("ws://h/socket", {
+      transport: Fake,
+      longPollFallbackMs: 100,
+      sessionStorage: memoryStorage(),
+      params: async () => ({ user: "u" }),
+      authToken: async () => "tok",
+    });
+    socket.getLongPollTransport = () => LP;
+    socket.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(conn().url).toContain("user=u");
+    await vi.advanceTimersByTimeAsync(100);
+    expect(conn()).toBeInstanceOf(FakeLongPoll);
+    expect(conn().url).toContain("user=u");
+    expect(conn().protocols).toEqual(["phoenix", "base64url.bearer.phx.dG9r"]);
+    socket.disconnect();
+  });
+});
