@@ -324,7 +324,10 @@ export class Channel<E extends EventMap = UntypedEvents> {
       if (ref != null) {
         const push = this.socket._replies.get(ref);
         if (push !== undefined && push.channel === (this as unknown as Channel)) {
-          push._onReply(handled as { status: string; response: unknown });
+          // A malformed reply still ends the push (as an error) rather than leaving it unresolved.
+          const wellFormed =
+            handled !== null && typeof handled === "object" && typeof (handled as { status?: unknown }).status === "string";
+          push._onReply(wellFormed ? (handled as { status: string; response: unknown }) : { status: "error", response: handled });
         }
       }
     } else if (event === CHANNEL_EVENTS.close) {

@@ -310,3 +310,16 @@ describe("Buffered pushes that end", () => {
     socket.disconnect();
   });
 });
+
+describe("Malformed replies", () => {
+  it("end the push as an error instead of leaving it unresolved", async () => {
+    const { socket, chan } = joined();
+    const a = chan.push("a", {});
+    const b = chan.push("b", {});
+    conn().reply([chan.joinRef(), a.ref, "room:1", "phx_reply", null]);
+    conn().reply([chan.joinRef(), b.ref, "room:1", "phx_reply", { status: 5 }]);
+    await expect(a).rejects.toMatchObject({ status: "error", response: null });
+    await expect(b).rejects.toMatchObject({ status: "error", response: { status: 5 } });
+    socket.disconnect();
+  });
+});
