@@ -5,7 +5,7 @@
  */
 import { CHANNEL_EVENTS, CHANNEL_STATES, type ChannelState } from "./protocol";
 import { PushError, UsageError } from "./errors";
-import { EventEmitter, assertFunction, iterate, safeCall, type IterateOptions } from "./emitter";
+import { EventEmitter, assertFunction, iterate, rethrowAsync, safeCall, type IterateOptions } from "./emitter";
 import { Push } from "./push";
 import { Timer } from "./timer";
 import type { Socket } from "./socket";
@@ -224,7 +224,11 @@ export class Channel<E extends EventMap = UntypedEvents> {
     this._hasReplyBindings = false;
     this.socket.remove(this as unknown as Channel);
     if (this._state !== CHANNEL_STATES.closed) this._setState(CHANNEL_STATES.closed, "dispose");
-    if (this._emitter !== null) this._emitter.removeAllListeners();
+    if (this._emitter !== null) {
+      // Streams end even when the channel was already closed (no state change to see).
+      this._emitter.emit("dispose");
+      this._emitter.removeAllListeners();
+    }
     this._emitter = null;
   }
 
@@ -267,9 +271,11 @@ export class Channel<E extends EventMap = UntypedEvents> {
         if (change.to === CHANNEL_STATES.closed || change.to === "failed") end();
       };
       emitter.on("state", onState);
+      emitter.on("dispose", end);
       return () => {
         this.off(event, ref);
         emitter.off("state", onState);
+        emitter.off("dispose", end);
       };
     }, options);
   }
@@ -314,7 +320,12 @@ export class Channel<E extends EventMap = UntypedEvents> {
   trigger(event: string, payload?: unknown, ref?: string | null, joinRef?: string | null): void {
     let handled = payload;
     if (this.onMessage !== passThrough) {
-      handled = this.onMessage(event, payload, ref, joinRef);
+      try {
+        handled = this.onMessage(event, payload, ref, joinRef);
+      } catch (error) {
+        rethrowAsync(error);
+        handled = payload;
+      }
       if (payload && !handled) {
         this.socket._reportError(new UsageError("channel onMessage callbacks must return the payload, modified or unmodified"));
         handled = payload;

@@ -565,3 +565,30 @@ describe("Channel timers on disconnect", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe("Channel edge cases", () => {
+  it("dispose() ends streams even on a channel that never joined", async () => {
+    vi.useRealTimers();
+    const socket = open();
+    const chan = socket.channel("room:9");
+    const it1 = chan.stream("ev");
+    const pending = it1.next();
+    chan.dispose();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    socket.disconnect();
+  });
+
+  it("a throwing onMessage hook is rethrown asynchronously and the payload still delivered", () => {
+    const { socket, chan } = joined();
+    const boom = new Error("hook");
+    chan.onMessage = () => {
+      throw boom;
+    };
+    const got: unknown[] = [];
+    chan.on("ev", (p) => got.push(p));
+    conn().reply([null, null, "room:1", "ev", { a: 1 }]);
+    expect(got).toEqual([{ a: 1 }]);
+    expect(reported).toEqual([boom]);
+    socket.disconnect();
+  });
+});
