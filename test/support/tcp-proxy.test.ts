@@ -205,6 +205,16 @@ describe("TcpProxy in front of an echo server", () => {
     expect(Date.now() - start).toBeGreaterThanOrEqual(250);
   });
 
+  it("lifting a throttle drains the backlog at once", async () => {
+    proxy.throttle(1_000);
+    const c = await open();
+    c.socket.write(Buffer.alloc(5_000, 2));
+    await sleep(100);
+    // At 1 kB/s the 10 kB round trip would take ~10 s; unthrottled it is done right away.
+    proxy.throttle(0);
+    await c.waitFor(5_000, 1000);
+  });
+
   it("cut forwards only the first bytes of the next chunk, then destroys the connection", async () => {
     const c = await open();
     proxy.list()[0]?.cut(3, "up");

@@ -29,18 +29,23 @@ export interface ProxyOptions {
 }
 
 interface Queued {
+  /** Arrival time plus the delay in force then: the earliest it may leave. */
   at: number;
   chunk: Buffer | null;
   /** What to do after writing `chunk`: nothing, end the destination (FIN), or destroy the whole connection. */
   then: "none" | "end" | "destroy";
 }
 
-/** One direction of one proxied connection: an ordered, timed queue feeding the destination. */
+/**
+ * One direction of one proxied connection: an ordered queue feeding the destination.
+ * Delay is stamped on each chunk when it arrives; throttling is applied when chunks leave, so
+ * lifting a throttle drains the backlog at once, as a link whose bandwidth comes back would.
+ */
 class Pipe {
   private readonly queue: Queued[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** The earliest time the next chunk may leave, so delay changes and throttling never reorder bytes. */
-  private nextFree = 0;
+  /** When a throttled link is free to send again. */
+  private linkFreeAt = 0;
   bytes = 0;
   /** Set by cut(): forward this many bytes of the next chunk, then destroy the connection. */
   cutAfter: number | undefined;
@@ -51,59 +56,76 @@ class Pipe {
   ) {}
 
   push(chunk: Buffer): void {
-    const conn = this.conn;
-    if (conn.isBlackholed) return;
+    if (this.conn.isBlackholed) return;
     if (this.cutAfter !== undefined) {
       const n = Math.min(this.cutAfter, chunk.length);
       this.cutAfter = undefined;
-      this.schedule(n > 0 ? chunk.subarray(0, n) : null, "destroy");
+      this.enqueue(n > 0 ? chunk.subarray(0, n) : null, "destroy");
       return;
     }
-    const bps = conn.throttleBps;
-    if (bps > 0) {
-      // Slices of ~50 ms each keep a throttled stream smooth instead of bursty.
-      const slice = Math.max(1, Math.floor(bps / 20));
-      for (let i = 0; i < chunk.length; i += slice) this.schedule(chunk.subarray(i, i + slice), "none");
-    } else {
-      this.schedule(chunk, "none");
-    }
+    this.enqueue(chunk, "none");
   }
 
   /** The source half-closed or closed: pass that on in order, unless black-holed (a partition carries no FIN). */
   finish(kind: "end" | "destroy"): void {
     if (this.conn.isBlackholed) return;
-    this.schedule(null, kind);
+    this.enqueue(null, kind);
   }
 
-  private schedule(chunk: Buffer | null, then: Queued["then"]): void {
-    const now = Date.now();
-    const at = Math.max(now + this.conn.delayMs, this.nextFree);
-    const bps = this.conn.throttleBps;
-    this.nextFree = chunk && bps > 0 ? at + (chunk.length * 1000) / bps : at;
-    this.queue.push({ at, chunk, then });
+  private enqueue(chunk: Buffer | null, then: Queued["then"]): void {
+    this.queue.push({ at: Date.now() + this.conn.delayMs, chunk, then });
     this.pump();
+  }
+
+  /** Settings changed (throttle lifted, delay changed): re-evaluate now instead of at the old wake-up time. */
+  kick(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.conn.throttleBps === 0) this.linkFreeAt = 0;
+    this.pump();
+  }
+
+  private wake(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, ms);
   }
 
   private pump(): void {
     if (this.timer) return;
     while (this.queue.length > 0) {
+      if (this.conn.closed) return;
       const head = this.queue[0] as Queued;
-      const wait = head.at - Date.now();
-      if (wait > 0) {
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          this.pump();
-        }, wait);
-        return;
+      const now = Date.now();
+      if (head.at > now) return this.wake(head.at - now);
+      // Black-holing after a chunk was queued swallows it too: nothing gets through a partition.
+      if (this.conn.isBlackholed) {
+        this.queue.shift();
+        continue;
+      }
+      const bps = this.conn.throttleBps;
+      if (head.chunk && head.chunk.length > 0) {
+        let piece = head.chunk;
+        if (bps > 0) {
+          if (this.linkFreeAt > now) return this.wake(this.linkFreeAt - now);
+          // Slices of ~50 ms of bandwidth keep a throttled stream smooth instead of bursty.
+          const slice = Math.max(1, Math.floor(bps / 20));
+          if (piece.length > slice) {
+            head.chunk = piece.subarray(slice);
+            piece = piece.subarray(0, slice);
+          } else {
+            head.chunk = null;
+          }
+          this.linkFreeAt = now + (piece.length * 1000) / bps;
+        } else {
+          head.chunk = null;
+        }
+        this.bytes += piece.length;
+        this.dest.write(piece);
+        if (head.chunk !== null) continue;
       }
       this.queue.shift();
-      if (this.conn.closed) return;
-      // Black-holing after a chunk was queued swallows it too: nothing gets through a partition.
-      if (this.conn.isBlackholed) continue;
-      if (head.chunk && head.chunk.length > 0) {
-        this.bytes += head.chunk.length;
-        this.dest.write(head.chunk);
-      }
       if (head.then === "end") this.dest.end();
       if (head.then === "destroy") {
         // Let the partial chunk reach the kernel before tearing down, so the peer really sees half a frame.
@@ -182,6 +204,7 @@ export class ProxyConnection {
    */
   blackhole(on = true): void {
     this.isBlackholed = on;
+    this.kick();
   }
 
   /** Adds `ms` of latency to each direction (applies to bytes that arrive from now on). */
@@ -189,9 +212,16 @@ export class ProxyConnection {
     this.delayMs = Math.max(0, ms);
   }
 
+  /** @internal Re-evaluates both queues after a settings change. */
+  kick(): void {
+    this.pipes.up.kick();
+    this.pipes.down.kick();
+  }
+
   /** Limits each direction to `bytesPerSecond` (0 removes the limit). */
   throttle(bytesPerSecond: number): void {
     this.throttleBps = Math.max(0, bytesPerSecond);
+    this.kick();
   }
 
   /** Forwards only the first `n` bytes of the next chunk in `direction` (default: both), then destroys the connection. */
