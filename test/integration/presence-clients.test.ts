@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { Presence as OurPresence, Socket as OurSocket } from "../../src/node";
+import { LongPoll as OurLongPoll, Presence as OurPresence, Socket as OurSocket } from "../../src/node";
 import { Endpoint } from "../../src/server/endpoint";
 import { presenceChannel } from "../../src/server/example-app";
 import { Presence as ServerPresence } from "../../src/server/presence";
@@ -47,7 +47,7 @@ const Phoenix = (await import(/* @vite-ignore */ phoenixModule)) as {
   Presence: new (channel: ChannelLike) => PresenceLike;
 };
 
-type Kind = "ours" | "phoenix.js";
+type Kind = "ours" | "ours on LongPoll" | "phoenix.js";
 
 /** One client: its socket, channel and Presence, with a count of the syncs it applied. */
 interface Client {
@@ -91,7 +91,10 @@ async function startServer(): Promise<{ port: number; presence: ServerPresence }
       return result.ok ? ok({ ref: result.ref }) : error({ reason: result.reason });
     },
   };
-  endpoint.socket("/socket", { channels: { "presence:*": lobby } });
+  // A long-poll session not polled for 1 s ends, like a dropped WebSocket. Not much shorter: on a
+  // loaded machine a live client's next poll can come hundreds of ms after the previous answer,
+  // and a session that expires under it answers 410 and costs a reconnect mid-test.
+  endpoint.socket("/socket", { channels: { "presence:*": lobby }, longpoll: { windowMs: 500, sessionTimeoutMs: 1000 } });
   const port = await endpoint.listen({ port: 0 });
   cleanups.push(() => endpoint.close());
   return { port, presence };
@@ -100,17 +103,19 @@ async function startServer(): Promise<{ port: number; presence: ServerPresence }
 // A dropped client must stay gone for the test: it reconnects only after a minute.
 const OPTS = { timeout: 3000, rejoinAfterMs: () => 60_000, reconnectAfterMs: () => 60_000, heartbeatIntervalMs: 30_000 };
 
-function makeClient(kind: Kind, name: string, port: number): Client {
+function makeClient(kind: Kind, userId: string, port: number, name = userId): Client {
   const url = `ws://127.0.0.1:${port}/socket`;
   const socket =
     kind === "ours"
       ? (new OurSocket(url, OPTS) as unknown as SocketLike)
-      : new Phoenix.Socket(url, { transport: WebSocket, ...OPTS });
+      : kind === "ours on LongPoll"
+        ? (new OurSocket(url, { ...OPTS, transport: OurLongPoll }) as unknown as SocketLike)
+        : new Phoenix.Socket(url, { transport: WebSocket, ...OPTS });
   cleanups.push(() => socket.disconnect());
   socket.connect();
-  const channel = socket.channel(TOPIC, { user_id: name });
+  const channel = socket.channel(TOPIC, { user_id: userId });
   const presence: PresenceLike =
-    kind === "ours" ? (new OurPresence(channel) as unknown as PresenceLike) : new Phoenix.Presence(channel);
+    kind === "phoenix.js" ? new Phoenix.Presence(channel) : (new OurPresence(channel) as unknown as PresenceLike);
   let waiters: Array<() => void> = [];
   const client: Client = {
     name,
@@ -141,7 +146,15 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The push's outcome. Bounded: a join in flight when its transport fails gets no reply and no
+ * timeout (phoenix.js semantics, the rejoin answers it), and the dropped client rejoins late.
+ */
 function reply(push: PushLike): Promise<[string, unknown]> {
+  return within(replyOf(push), 5000, "reply");
+}
+
+function replyOf(push: PushLike): Promise<[string, unknown]> {
   return new Promise((resolve) => {
     push.receive("ok", (r) => resolve(["ok", r]));
     push.receive("error", (r) => resolve(["error", r]));
@@ -160,11 +173,17 @@ function serverList(presence: ServerPresence): ReturnType<Client["list"]> {
  * Runs `step`, waits until each of `live` has applied one more state or diff, and checks that
  * it was exactly one and that all lists (and the server's) are now the same.
  */
-async function stepConverges(live: Client[], presence: ServerPresence, what: string, step: () => Promise<void> | void) {
+async function stepConverges(
+  live: Client[],
+  presence: ServerPresence,
+  what: string,
+  step: () => Promise<void> | void,
+  timeoutMs = 3000,
+) {
   const before = live.map((c) => c.syncs);
   const synced = Promise.all(live.map((c) => c.nextSync()));
   await step();
-  await within(synced, 3000, `${what}: every client syncs`);
+  await within(synced, timeoutMs, `${what}: every client syncs`);
   expect(live.map((c) => c.syncs), `${what}: one state/diff per client`).toEqual(before.map((n) => n + 1));
   const expected = serverList(presence);
   for (const c of live) expect(c.list(), `${what}: ${c.name} (${c.kind})`).toEqual(expected);
@@ -172,6 +191,13 @@ async function stepConverges(live: Client[], presence: ServerPresence, what: str
 }
 
 function killConnection(client: Client): void {
+  if (client.kind === "ours on LongPoll") {
+    // Polling just stops (no phx_leave): the server notices when the session times out.
+    const lp = client.socket.conn;
+    if (!(lp instanceof OurLongPoll)) throw new Error(`${client.name}: not on LongPoll`);
+    lp.close();
+    return;
+  }
   // `ws` in both clients: terminate() destroys the TCP socket, no close frame, no phx_leave.
   const conn = client.socket.conn as { terminate?: () => void } | null;
   if (!conn?.terminate) throw new Error(`${client.name}: no ws connection to kill`);
@@ -180,11 +206,11 @@ function killConnection(client: Client): void {
 
 // ------------------------------------------------------------------ the scenario
 
-describe.each<[Kind]>([["ours"], ["phoenix.js"]])("presence with three clients, the dropped one is %s", (droppedKind) => {
+describe.each<[Kind]>([["ours"], ["phoenix.js"], ["ours on LongPoll"]])("presence with three clients, the dropped one is %s", (droppedKind) => {
   it("joins, a meta update and a killed connection all converge: every list() equal after one diff each", async () => {
     const { port, presence } = await startServer();
     // The dropped client is joined second, so it is neither the first nor the last to join.
-    const kinds: Kind[] = droppedKind === "ours" ? ["phoenix.js", "ours", "ours"] : ["ours", "phoenix.js", "ours"];
+    const kinds: Kind[] = droppedKind === "phoenix.js" ? ["ours", "phoenix.js", "ours"] : ["phoenix.js", droppedKind, "ours"];
     const names = ["alice", "bob", "carol"];
     const clients: Client[] = [];
 
@@ -214,8 +240,40 @@ describe.each<[Kind]>([["ours"], ["phoenix.js"]])("presence with three clients, 
     expect(updated.find((e) => e.key === "carol")?.metas[0]?.phx_ref).not.toBe(carolRef);
 
     // bob's connection dies without a leave: the server untracks him; the two others converge.
-    const afterDrop = await stepConverges([first, last], presence, "bob's connection is killed", () => killConnection(dropped));
+    const afterDrop = await stepConverges([first, last], presence, "bob's connection is killed", () => killConnection(dropped), 6000);
     expect(afterDrop.map((e) => e.key)).toEqual(["alice", "carol"]);
     expect(afterDrop).toEqual(updated.filter((e) => e.key !== "bob"));
+  });
+});
+
+describe("presence with one key on two devices", () => {
+  it("dave on two clients shows two metas everywhere; killing one device's connection leaves his other meta", async () => {
+    const { port, presence } = await startServer();
+    const alice = makeClient("ours", "alice", port);
+    const daveOurs = makeClient("ours", "dave", port, "dave (phx-channels)");
+    const davePhx = makeClient("phoenix.js", "dave", port, "dave (phoenix.js)");
+    const clients: Client[] = [];
+    for (const joiner of [alice, daveOurs, davePhx]) {
+      clients.push(joiner);
+      await stepConverges(clients, presence, `${joiner.name} joins`, async () => {
+        expect(await reply(joiner.channel.join())).toEqual(["ok", {}]);
+      });
+    }
+    const both = serverList(presence).find((e) => e.key === "dave")?.metas ?? [];
+    expect(both).toHaveLength(2);
+    expect(both.map((m) => m.name)).toEqual(["dave", "dave"]);
+    expect(new Set(both.map((m) => m.phx_ref)).size).toBe(2);
+
+    // The phoenix.js device updates its meta: only that meta changes, for everyone.
+    const updated = await stepConverges(clients, presence, "dave (phoenix.js) updates", async () => {
+      expect((await reply(davePhx.channel.push("update", { device: "phone" })))[0]).toBe("ok");
+    });
+    const daveMetas = updated.find((e) => e.key === "dave")?.metas ?? [];
+    expect(daveMetas).toHaveLength(2);
+    expect(daveMetas.filter((m) => m.device === "phone")).toHaveLength(1);
+
+    const afterDrop = await stepConverges([alice, davePhx], presence, "dave (phx-channels) is killed", () => killConnection(daveOurs));
+    expect(afterDrop.map((e) => e.key)).toEqual(["alice", "dave"]);
+    expect(afterDrop.find((e) => e.key === "dave")?.metas).toEqual([{ name: "dave", device: "phone", phx_ref: expect.any(String), phx_ref_prev: expect.any(String) }]);
   });
 });
