@@ -3,7 +3,9 @@
  * network) must be noticed by the heartbeat within two intervals, and the client must redial at
  * once instead of waiting for a close handshake the dead peer will never answer.
  */
+import { createRequire } from "node:module";
 import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { Socket, type Channel } from "../../src/node";
 import { TcpProxy } from "../support/tcp-proxy";
 import { SOAK, sleep, startChaosServer, until, type ChaosServer } from "./harness";
@@ -13,6 +15,14 @@ const CHANNELS = SOAK ? 200 : 20;
 const ROUNDS = SOAK ? 20 : 3;
 /** Timers may fire a little late on a loaded 2-core machine; this is scheduling slack, not protocol time. */
 const TIMER_SLACK_MS = 60;
+
+/** The slice of phoenix.js (an untyped test-only peer) this comparison uses. */
+interface PhoenixSocketLike {
+  connect(): void;
+  disconnect(): void;
+  channel(topic: string): { join(): unknown; state: string };
+}
+type PhoenixSocketCtor = new (url: string, opts: Record<string, unknown>) => PhoenixSocketLike;
 
 describe("a black-holed connection", () => {
   let server: ChaosServer | undefined;
@@ -26,7 +36,7 @@ describe("a black-holed connection", () => {
     socket = proxy = server = undefined;
   });
 
-  it("is detected within two heartbeat intervals and every channel is joined again within 500 ms of detection", async () => {
+  it("is detected within two heartbeat intervals and every channel is joined again within 500 ms of detection", { timeout: SOAK ? 300_000 : 20_000 }, async () => {
     server = await startChaosServer();
     proxy = await TcpProxy.start({ targetPort: server.port });
     socket = new Socket(`ws://127.0.0.1:${proxy.port}/socket`, { heartbeatIntervalMs: HEARTBEAT_MS, timeout: 2000 });
@@ -79,5 +89,35 @@ describe("a black-holed connection", () => {
     }
     // Every rejoin went to the server: one join per channel per round, plus the first ones.
     expect(server.joins).toBe(CHANNELS * (ROUNDS + 1));
+  });
+
+  it("is noticed by phoenix.js too, which rejoins only after the dead socket's close handshake gives up (printed for comparison)", async () => {
+    server = await startChaosServer();
+    proxy = await TcpProxy.start({ targetPort: server.port });
+    const { Socket: PhoenixSocket } = createRequire(import.meta.url)("phoenix") as { Socket: PhoenixSocketCtor };
+    let detectedAt = 0;
+    const phx = new PhoenixSocket(`ws://127.0.0.1:${proxy.port}/socket`, {
+      transport: WebSocket,
+      heartbeatIntervalMs: HEARTBEAT_MS,
+      logger: (kind: string, msg: string) => {
+        if (detectedAt === 0 && kind === "transport" && /heartbeat timeout/.test(msg)) detectedAt = Date.now();
+      },
+    });
+    try {
+      phx.connect();
+      const channels = Array.from({ length: CHANNELS }, (_, i) => phx.channel(`room:${i}`));
+      for (const ch of channels) ch.join();
+      await until(() => channels.every((c) => c.state === "joined"), 5000, "phoenix.js joins");
+      await sleep(HEARTBEAT_MS);
+      const start = Date.now();
+      for (const c of proxy.list()) c.blackhole();
+      await until(() => detectedAt > 0, HEARTBEAT_MS * 2 + 2000, "phoenix.js to notice the black hole");
+      await until(() => channels.every((c) => c.state === "joined"), 10_000, "phoenix.js to rejoin");
+      console.log(
+        `phoenix.js, same black hole: detected after ${detectedAt - start} ms, all rejoined ${Date.now() - detectedAt} ms after detection`,
+      );
+    } finally {
+      phx.disconnect();
+    }
   });
 });
