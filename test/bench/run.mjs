@@ -61,9 +61,10 @@ async function interleavedRounds(impls, label, args, timeoutMs) {
   for (let r = 0; r < ROUNDS; r++) {
     for (const impl of impls) {
       if (!res[impl].rounds) continue;
-      progress(`client: ${label}, ${impl}, round ${r + 1}/${ROUNDS}`);
+      const t = now();
       try {
         const v = await runChild("client-worker.mjs", [impl, ...args(impl)], { execArgv: ["--expose-gc"], timeoutMs });
+        progress(`client: ${label}, ${impl}, round ${r + 1}/${ROUNDS} took ${fmtMs(now() - t)}`);
         if (v?.notBuilt) res[impl] = { notBuilt: v.notBuilt };
         else res[impl].rounds.push(v);
       } catch (err) {
@@ -293,7 +294,7 @@ async function serverSection() {
     notes.push(`ulimit -n is ${limit}: holding ${fmtNum(total)} connections instead of 10,000 (raise it with \`ulimit -n 20000\`).`);
   }
   const procs = 4;
-  const fanout = 10;
+  const fanout = 5;
   log(
     `${fmtNum(total)} WebSocket connections from ${procs} client processes; the server in its own process; ` +
       `bare = a \`ws\` server doing only the JSON (join registry, replies, one JSON.stringify per broadcast). Fan-out: ${fanout} broadcasts to every subscriber.`,
