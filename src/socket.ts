@@ -503,7 +503,13 @@ export class Socket {
 
   /** Removes a channel from the socket and its registry. */
   remove(channel: Channel): void {
-    this.channels = this.channels.filter((c) => c !== channel);
+    // A new array, as phoenix.js does, so loops over the old one are not disturbed.
+    const i = this.channels.indexOf(channel);
+    if (i !== -1) {
+      const next = this.channels.slice();
+      next.splice(i, 1);
+      this.channels = next;
+    }
     const list = this._topics.get(channel.topic);
     if (list === undefined) return;
     const rest = list.filter((c) => c !== channel);
