@@ -154,6 +154,38 @@ describe.each(clients)("%s against the example app's /short_socket (long-poll on
   });
 });
 
+const authClients: Array<[string, (url: string, token: string) => SocketLike]> = [
+  ["phx-channels with its LongPoll", (url, authToken) => new OurSocket(url, { ...FAST, transport: OurLongPoll, authToken }) as unknown as SocketLike],
+  ["phoenix.js with phx-channels' LongPoll", (url, authToken) => new Phoenix.Socket(url, { ...FAST, transport: OurLongPoll, authToken })],
+  ["phoenix.js with its own LongPoll", (url, authToken) => new Phoenix.Socket(url, { ...FAST, transport: Phoenix.LongPoll, authToken })],
+];
+
+describe.each(authClients)("%s with an auth token (the example app's /auth_socket)", (_name, make) => {
+  it("the token reaches the server's connect over LongPoll; a wrong one is refused and nothing joins", async () => {
+    const app = createExampleApp({ logger: false });
+    const port = await app.listen({ port: 0 });
+    cleanups.push(() => app.close());
+    const url = `ws://127.0.0.1:${port}/auth_socket`;
+
+    const good = track(make(url, "secret"));
+    const channel = good.channel("room:auth");
+    expect(await reply(channel.join())).toEqual(["ok", {}]);
+    expect(await reply(channel.push("whoami", {}))).toEqual(["ok", { auth_via: "auth_token", user: "authed" }]);
+
+    const bad = make(url, "wrong");
+    const errors: unknown[] = [];
+    (bad as unknown as { onError(cb: (e: unknown) => void): void }).onError((e) => errors.push(e));
+    track(bad);
+    const refused = bad.channel("room:auth");
+    refused.join();
+    await until(() => errors.length > 0, 3000, "the refusal is reported");
+    if (bad instanceof OurSocket) expect(errors[0]).toMatchObject({ name: "LongPollError", reason: "forbidden", status: 403 });
+    await delay(100);
+    expect(refused.state).not.toBe("joined");
+    expect(app.subscribers("room:auth")).toBe(1);
+  });
+});
+
 // ------------------------------------------------------------------ fallback
 
 const FALLBACK_MS = 300;

@@ -60,6 +60,8 @@ interface Client {
   list(): Array<{ key: string; metas: Entry["metas"] }>;
   /** Resolves on the next onSync after this call. */
   nextSync(): Promise<void>;
+  /** Resolves on the first onSync after this call after which `check()` holds. */
+  syncedWhen(check: () => boolean): Promise<void>;
 }
 
 // ------------------------------------------------------------------ fixtures
@@ -103,14 +105,14 @@ async function startServer(): Promise<{ port: number; presence: ServerPresence }
 // A dropped client must stay gone for the test: it reconnects only after a minute.
 const OPTS = { timeout: 3000, rejoinAfterMs: () => 60_000, reconnectAfterMs: () => 60_000, heartbeatIntervalMs: 30_000 };
 
-function makeClient(kind: Kind, userId: string, port: number, name = userId): Client {
+function makeClient(kind: Kind, userId: string, port: number, name = userId, options: Record<string, unknown> = OPTS): Client {
   const url = `ws://127.0.0.1:${port}/socket`;
   const socket =
     kind === "ours"
-      ? (new OurSocket(url, OPTS) as unknown as SocketLike)
+      ? (new OurSocket(url, options) as unknown as SocketLike)
       : kind === "ours on LongPoll"
-        ? (new OurSocket(url, { ...OPTS, transport: OurLongPoll }) as unknown as SocketLike)
-        : new Phoenix.Socket(url, { transport: WebSocket, ...OPTS });
+        ? (new OurSocket(url, { ...options, transport: OurLongPoll }) as unknown as SocketLike)
+        : new Phoenix.Socket(url, { transport: WebSocket, ...options });
   cleanups.push(() => socket.disconnect());
   socket.connect();
   const channel = socket.channel(TOPIC, { user_id: userId });
@@ -128,6 +130,13 @@ function makeClient(kind: Kind, userId: string, port: number, name = userId): Cl
         .list((key, entry) => ({ key, metas: entry.metas }))
         .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
     nextSync: () => new Promise<void>((resolve) => waiters.push(resolve)),
+    syncedWhen: (check) =>
+      new Promise<void>((resolve) => {
+        const wait = (): void => {
+          waiters.push(() => (check() ? resolve() : wait()));
+        };
+        wait();
+      }),
   };
   presence.onSync(() => {
     client.syncs++;
@@ -275,5 +284,37 @@ describe("presence with one key on two devices", () => {
     const afterDrop = await stepConverges([alice, davePhx], presence, "dave (phx-channels) is killed", () => killConnection(daveOurs));
     expect(afterDrop.map((e) => e.key)).toEqual(["alice", "dave"]);
     expect(afterDrop.find((e) => e.key === "dave")?.metas).toEqual([{ name: "dave", device: "phone", phx_ref: expect.any(String), phx_ref_prev: expect.any(String) }]);
+  });
+});
+
+describe.each<[Kind]>([["ours"], ["phoenix.js"], ["ours on LongPoll"]])("presence across a reconnect (%s reconnects)", (kind) => {
+  it("a client whose connection is killed comes back by itself: its own list is rebuilt from the new state, and everyone converges", async () => {
+    const { port, presence } = await startServer();
+    const fast = { ...OPTS, reconnectAfterMs: () => 20, rejoinAfterMs: () => 20 };
+    const observers = [makeClient("ours", "alice", port), makeClient("phoenix.js", "carol", port)];
+    const comer = makeClient(kind, "bob", port, "bob", fast);
+    const clients: Client[] = [];
+    for (const joiner of [...observers, comer]) {
+      clients.push(joiner);
+      await stepConverges(clients, presence, `${joiner.name} joins`, async () => {
+        expect(await reply(joiner.channel.join())).toEqual(["ok", {}]);
+      });
+    }
+    const bobRef = serverList(presence).find((e) => e.key === "bob")?.metas[0]?.phx_ref;
+    expect(bobRef).toEqual(expect.any(String));
+
+    // bob must leave and come back with a new phx_ref; every client, bob included, must then
+    // show exactly the server's list (bob's Presence must not keep his old meta beside the new one).
+    const backWithNewRef = (): boolean => {
+      const metas = serverList(presence).find((e) => e.key === "bob")?.metas ?? [];
+      return metas.length === 1 && metas[0]?.phx_ref !== bobRef;
+    };
+    const converged = (c: Client) => () => backWithNewRef() && JSON.stringify(c.list()) === JSON.stringify(serverList(presence));
+    const allBack = Promise.all(clients.map((c) => c.syncedWhen(converged(c))));
+    killConnection(comer);
+    await within(allBack, 8000, "bob is back in every list");
+    const expected = serverList(presence);
+    expect(expected.map((e) => e.key)).toEqual(["alice", "bob", "carol"]);
+    for (const c of clients) expect(c.list(), c.name).toEqual(expected);
   });
 });
