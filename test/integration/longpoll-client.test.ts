@@ -7,6 +7,7 @@
 import { createServer, request, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
+import { WebSocketServer } from "ws";
 import { FALLBACK_STORAGE_KEY } from "../../src/protocol";
 import { LongPoll as OurLongPoll, Socket as OurSocket } from "../../src/node";
 import { LongPollError, type LongPollFetch, type LongPollRequestInit } from "../../src/transports/longpoll";
@@ -192,7 +193,7 @@ const FALLBACK_MS = 300;
 /** Time allowed beyond the fallback window for the switch and the first long-poll GET. */
 const MARGIN_MS = 1000;
 
-type Refusal = "answered 404 (websocket: false)" | "destroyed" | "never answered";
+type Refusal = "answered 404 (websocket: false)" | "destroyed" | "never answered" | "accepted, then silent (no ping answer)";
 
 /** An http server carrying a long-poll-only endpoint, whose upgrade requests get `refusal`. */
 async function startRefusingServer(refusal: Refusal): Promise<{ port: number; upgrades: () => number }> {
@@ -207,10 +208,12 @@ async function startRefusingServer(refusal: Refusal): Promise<{ port: number; up
   }
   const server: Server = createServer();
   const held = new Set<Duplex>();
-  server.on("upgrade", (_req, socket: Duplex) => {
+  const silent = new WebSocketServer({ noServer: true });
+  server.on("upgrade", (req, socket: Duplex, head: Buffer) => {
     upgrades++;
     if (refusal === "destroyed") socket.destroy();
-    else held.add(socket); // a proxy that swallows the upgrade: no answer, no close
+    else if (refusal === "never answered") held.add(socket); // a proxy that swallows the upgrade: no answer, no close
+    else silent.handleUpgrade(req, socket, head, () => held.add(socket)); // open, but nothing ever answers
   });
   // With another upgrade listener present the endpoint leaves upgrades alone.
   endpoint.attach(server);
@@ -218,6 +221,7 @@ async function startRefusingServer(refusal: Refusal): Promise<{ port: number; up
   cleanups.push(async () => {
     await endpoint.close();
     for (const s of held) s.destroy();
+    silent.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -229,26 +233,27 @@ async function startRefusingServer(refusal: Refusal): Promise<{ port: number; up
 }
 
 describe("fallback to LongPoll when WebSocket upgrades are refused (longPollFallbackMs: 300)", () => {
-  it.each<[Refusal]>([["answered 404 (websocket: false)"], ["destroyed"], ["never answered"]])(
+  it.each<[Refusal]>([["answered 404 (websocket: false)"], ["destroyed"], ["never answered"], ["accepted, then silent (no ping answer)"]])(
     "upgrade %s: the client is on LongPoll within the window plus a margin, joins and pushes",
     async (refusal) => {
       const { port, upgrades } = await startRefusingServer(refusal);
       // Our Node entry defaults to `ws` as the WebSocket transport.
       const socket = new OurSocket(`ws://127.0.0.1:${port}/socket`, { ...FAST, longPollFallbackMs: FALLBACK_MS });
       let openedAt = -1;
-      let openedOn: unknown = null;
+      const opens: string[] = [];
       socket.onOpen(() => {
-        if (openedAt >= 0) return;
-        openedAt = Date.now() - started;
-        openedOn = socket.conn;
+        const onLongPoll = socket.conn instanceof OurLongPoll;
+        opens.push(onLongPoll ? "LongPoll" : "WebSocket");
+        if (onLongPoll && openedAt < 0) openedAt = Date.now() - started;
       });
       const started = Date.now();
       track(socket);
-      await until(() => openedAt >= 0, FALLBACK_MS + MARGIN_MS + 2000, "the socket opens");
-      expect(openedOn).toBeInstanceOf(OurLongPoll);
+      await until(() => openedAt >= 0, FALLBACK_MS + MARGIN_MS + 2000, "the socket opens on LongPoll");
+      // Only the silent server lets a WebSocket open at all (and it never answers the ping).
+      expect(opens).toEqual(refusal === "accepted, then silent (no ping answer)" ? ["WebSocket", "LongPoll"] : ["LongPoll"]);
       expect(socket.transport).toBe(OurLongPoll);
       expect(openedAt).toBeLessThan(FALLBACK_MS + MARGIN_MS);
-      if (refusal === "never answered") {
+      if (refusal === "never answered" || refusal === "accepted, then silent (no ping answer)") {
         // Nothing told the client the upgrade failed: only the window can have switched it.
         expect(openedAt).toBeGreaterThanOrEqual(FALLBACK_MS - 10);
         expect(upgrades()).toBe(1);
