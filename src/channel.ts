@@ -48,8 +48,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export class Channel<E extends EventMap = UntypedEvents> {
   /** The topic. */
   topic: string;
-  /** Join params, always a function (re-read on every rejoin; may return a promise). */
-  params: () => Params | PromiseLike<Params>;
+
   /** The socket this channel belongs to. */
   socket: Socket;
   /** Event bindings: `{event, ref, callback}`. */
@@ -74,6 +73,9 @@ export class Channel<E extends EventMap = UntypedEvents> {
    */
   onMessage: (event: string, payload: unknown, ref?: string | null, joinRef?: string | null) => unknown = passThrough;
 
+  // Object params are kept as a value; the function phoenix.js exposes is made only when asked for.
+  private _paramsFn: (() => Params | PromiseLike<Params>) | null;
+  private _paramsValue: Params;
   private _state: ChannelState = CHANNEL_STATES.closed;
   private _emitter: EventEmitter | null = null;
   private _options: ChannelOptions | undefined;
@@ -85,15 +87,34 @@ export class Channel<E extends EventMap = UntypedEvents> {
   constructor(topic: string, params: ParamsInput | undefined, socket: Socket, options?: ChannelOptions) {
     if (typeof topic !== "string") throw new UsageError(`channel topic must be a string, got ${typeof topic}`);
     this.topic = topic;
-    const value = params ?? {};
-    this.params = typeof value === "function" ? value : () => value;
+    if (typeof params === "function") {
+      this._paramsFn = params;
+      this._paramsValue = {};
+    } else {
+      this._paramsFn = null;
+      this._paramsValue = params ?? {};
+    }
     this.socket = socket;
     this.timeout = socket.timeout;
     this._options = options;
     this.joinPush = new Push<JoinReplyOf<E>>(this as unknown as Channel, CHANNEL_EVENTS.join, undefined, this.timeout);
-    this.rejoinTimer = new Timer(() => {
-      if (this.socket.isConnected()) this.rejoin();
-    }, socket.rejoinAfterMs);
+    this.rejoinTimer = new Timer(rejoinTick as unknown as (arg?: never) => void, socket.rejoinAfterMs, this);
+  }
+
+  /** Join params, always a function (re-read on every rejoin; may return a promise). */
+  get params(): () => Params | PromiseLike<Params> {
+    if (this._paramsFn === null) {
+      const value = this._paramsValue;
+      this._paramsFn = () => value;
+    }
+    return this._paramsFn;
+  }
+  set params(value: ParamsInput) {
+    if (typeof value === "function") this._paramsFn = value;
+    else {
+      this._paramsFn = null;
+      this._paramsValue = value ?? {};
+    }
   }
 
   /** The channel state: closed, joining, joined, leaving or errored. */
@@ -287,7 +308,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
     this._setState(CHANNEL_STATES.joining, "join");
     let params: Params | PromiseLike<Params>;
     try {
-      params = this.params();
+      params = this._paramsFn !== null ? this._paramsFn() : this._paramsValue;
     } catch (error) {
       this._paramsFailed(error);
       return;
@@ -551,6 +572,10 @@ export class Channel<E extends EventMap = UntypedEvents> {
       });
     }
   }
+}
+
+function rejoinTick(channel: Channel): void {
+  if (channel.socket.isConnected()) channel.rejoin();
 }
 
 function passThrough(_event: string, payload: unknown): unknown {

@@ -29,10 +29,27 @@ export function assertFunction(value: unknown, what: string): void {
   if (typeof value !== "function") throw new UsageError(`${what} must be a function, got ${value === null ? "null" : typeof value}`);
 }
 
-/** Calls a user callback; a throw is rethrown asynchronously instead of unwinding our loop. */
-export function safeCall<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): void {
+/**
+ * Calls a user callback; a throw is rethrown asynchronously instead of unwinding our loop.
+ * Fixed arity rather than rest arguments: this runs once per delivered message.
+ */
+export function safeCall(callback: (...args: never[]) => unknown, a?: unknown, b?: unknown, c?: unknown): void {
+  const fn = callback as (a?: unknown, b?: unknown, c?: unknown) => unknown;
   try {
-    callback(...args);
+    // Pass exactly the arguments given, as phoenix.js does (callbacks may look at their arity).
+    switch (arguments.length) {
+      case 1:
+        fn();
+        break;
+      case 2:
+        fn(a);
+        break;
+      case 3:
+        fn(a, b);
+        break;
+      default:
+        fn(a, b, c);
+    }
   } catch (error) {
     rethrowAsync(error);
   }

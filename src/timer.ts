@@ -25,9 +25,15 @@ export class Timer {
   /** The delay chosen by the last `scheduleTimeout()`, or `null` when nothing is scheduled. */
   nextDelayMs: number | null = null;
 
+  /**
+   * @param callback runs on each attempt (with `arg`, which lets owners share one function
+   *   instead of allocating a closure each)
+   * @param timerCalc picks the delay of attempt `tries`
+   */
   constructor(
-    public callback: () => void,
+    public callback: (arg?: never) => void,
     public timerCalc: TimerCalc,
+    private readonly arg?: unknown,
   ) {}
 
   /** Cancels the pending attempt and forgets the attempts made so far. */
@@ -57,7 +63,7 @@ export class Timer {
       this.timer = undefined;
       this.nextDelayMs = null;
       this.tries = this.tries + 1;
-      this.callback();
+      (this.callback as (arg: unknown) => void)(this.arg);
     }, delay);
     return delay;
   }
