@@ -2,7 +2,8 @@
  * LongPoll end to end with real HTTP on 127.0.0.1 (issue 4 item 4): our client on our `LongPoll`,
  * phoenix.js on our `LongPoll`, phoenix.js on its own; the WebSocket → LongPoll fallback when the
  * server refuses, destroys or never answers upgrades; 1,000 broadcasts over polls; and a server
- * restarted on the same port mid-session (410 for the old token, reconnect, rejoin).
+ * restarted on the same port mid-session (410 for the old token, reconnect, rejoin). Also: the
+ * auth token over LongPoll, 250 pushes in one tick batched 100/100/50, and binary payloads.
  */
 import { createServer, request, type Server } from "node:http";
 import type { Duplex } from "node:stream";

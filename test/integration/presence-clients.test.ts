@@ -4,7 +4,10 @@
  * dropped by killing its connection (no leave). After every step each live client has applied
  * exactly one more state/diff (counted in onSync, never slept for) and every client's `list()`
  * equals every other's and the server's own list.
- * Real WebSockets on 127.0.0.1, a custom Endpoint whose `presence:*` channel also answers "update".
+ * Also: the dropped client on LongPoll (the server notices by session timeout), one key on two
+ * devices, and each client kind reconnecting by itself (its list rebuilt from the new state).
+ * Real WebSockets and HTTP on 127.0.0.1, a custom Endpoint whose `presence:*` channel also
+ * answers "update".
  */
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
