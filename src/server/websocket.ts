@@ -164,7 +164,14 @@ export class WebSocketTransport {
     const idleMs = this.opts.idleTimeoutMs;
     let idle: NodeJS.Timeout | undefined;
     if (idleMs > 0 && Number.isFinite(idleMs)) {
-      idle = setTimeout(() => ws.close(CLOSE_CODES.idle, ""), idleMs);
+      idle = setTimeout(() => {
+        // An idle peer may be gone without a FIN: free its channels now, and do not wait on a
+        // close handshake it may never answer (ws would otherwise hold the socket for 30 s).
+        conn.terminate("closed");
+        ws.close(CLOSE_CODES.idle, "");
+        const drop = setTimeout(() => ws.terminate(), CLOSE_HANDSHAKE_GRACE_MS);
+        ws.once("close", () => clearTimeout(drop));
+      }, idleMs);
     }
     const touch = () => idle?.refresh();
     ws.on("message", (data: RawData, isBinary: boolean) => {
@@ -218,6 +225,9 @@ export class WebSocketTransport {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }
+
+/** How long a closing connection may take to answer our close frame before it is dropped. */
+const CLOSE_HANDSHAKE_GRACE_MS = 1000;
 
 function toBytes(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
