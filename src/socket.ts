@@ -722,9 +722,39 @@ export class Socket {
 
   /** An inbound frame from the transport. Bad frames are reported, never thrown. */
   onConnMessage(rawMessage: { data: RawFrame }): void {
+    const data = (rawMessage == null ? undefined : rawMessage.data) as RawFrame;
+    if (typeof data === "string" && this.decode === this._defaultDecode && this.vsn !== VSN_1) {
+      // Fast path for the common V2 text frame: validate in place and route without building a
+      // Message object (one is made only if someone listens with onMessage). Anything odd falls
+      // through to the full decoder, which names the problem.
+      let frame: unknown;
+      try {
+        frame = JSON.parse(data);
+      } catch {
+        frame = undefined;
+      }
+      if (Array.isArray(frame) && frame.length === 5) {
+        const joinRef: unknown = frame[0];
+        const ref: unknown = frame[1];
+        const topic: unknown = frame[2];
+        const event: unknown = frame[3];
+        if (
+          (joinRef === null || typeof joinRef === "string") &&
+          (ref === null || typeof ref === "string") &&
+          typeof topic === "string" &&
+          typeof event === "string"
+        ) {
+          try {
+            this._route(joinRef, ref, topic, event, frame[4], null);
+          } catch (error) {
+            this._reportError(error);
+          }
+          return;
+        }
+      }
+    }
     let msg: Message | undefined;
     try {
-      const data = rawMessage.data;
       if (this.decode === this._defaultDecode) {
         msg = this.vsn === VSN_1 ? decodeV1(data) : decodeV2(data);
       } else {
@@ -736,13 +766,13 @@ export class Socket {
       this._reportError(
         error instanceof PhxError
           ? error
-          : new DecodeError("unsupported_frame", `the decoder failed: ${String(error)}`, rawMessage.data, { cause: error }),
+          : new DecodeError("unsupported_frame", `the decoder failed: ${String(error)}`, data, { cause: error }),
       );
       return;
     }
     if (msg === undefined) return;
     try {
-      this._dispatch(msg);
+      this._route(msg.join_ref, msg.ref, msg.topic, msg.event, msg.payload, msg);
     } catch (error) {
       this._reportError(error);
     }
@@ -1051,8 +1081,7 @@ export class Socket {
     }
   }
 
-  private _dispatch(msg: Message): void {
-    const { topic, event, payload, ref, join_ref } = msg;
+  private _route(join_ref: string | null, ref: string | null, topic: string, event: string, payload: unknown, msg: Message | null): void {
     if (ref !== null && ref !== undefined) {
       if (ref === this.pendingHeartbeatRef) {
         this.clearHeartbeats();
@@ -1077,7 +1106,10 @@ export class Socket {
       }
     }
     const callbacks = this.stateChangeCallbacks.message;
-    for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, MessageCallback])[1], msg);
+    if (callbacks.length > 0) {
+      const message: Message = msg ?? { join_ref, ref, topic, event, payload };
+      for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, MessageCallback])[1], message);
+    }
     if (ref && this._pings.size > 0) {
       const ping = this._pings.get(ref);
       if (ping !== undefined) {

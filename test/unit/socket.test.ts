@@ -577,3 +577,18 @@ describe("Misuse", () => {
     socket.disconnect();
   });
 });
+
+describe("Message callbacks", () => {
+  it("see the decoded message on the fast path too, and a missing event object is reported, not thrown", () => {
+    const socket = open();
+    const seen: unknown[] = [];
+    socket.onMessage((m) => seen.push(m));
+    conn().reply(["1", "2", "t", "e", { a: 1 }]);
+    expect(seen).toEqual([{ join_ref: "1", ref: "2", topic: "t", event: "e", payload: { a: 1 } }]);
+    const errors: unknown[] = [];
+    socket.onError((e) => errors.push(e));
+    expect(() => socket.onConnMessage(undefined as unknown as { data: string })).not.toThrow();
+    expect(errors[0]).toBeInstanceOf(DecodeError);
+    socket.disconnect();
+  });
+});
