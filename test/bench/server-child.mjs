@@ -3,7 +3,7 @@
 //   node server-child.mjs bare   — a bare `ws` server doing only the JSON: joins, replies, fan-out
 // Sends {type: "listening", port} once bound, then answers IPC commands:
 //   {cmd: "rss"}                      → {rss, heapUsed} after a full GC
-//   {cmd: "broadcast", topic, n}      → sends n broadcasts to `topic`
+//   {cmd: "broadcast", topic, n}      → sends n broadcasts to `topic`; answers {loopMs}
 //   {cmd: "exit"}                     → closes everything and exits
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -101,8 +101,11 @@ try {
         const m = process.memoryUsage();
         process.send({ id, value: { rss: m.rss, heapUsed: m.heapUsed } });
       } else if (msg.cmd === "broadcast") {
+        // The send loop's own time: encoding and handing frames to the sockets, without the load
+        // generators' cost of receiving them.
+        const t0 = performance.now();
         for (let i = 0; i < msg.n; i++) server.broadcast(msg.topic, "tick", { i, body: "fan-out benchmark" });
-        process.send({ id, value: { ok: true } });
+        process.send({ id, value: { ok: true, loopMs: performance.now() - t0 } });
       } else if (msg.cmd === "exit") {
         await Promise.race([server.close(), new Promise((r) => setTimeout(r, 2000))]);
         process.exit(0);
