@@ -9,7 +9,7 @@ import { fullGc, heapUsed, startChildServer, trackTimers, type ChildServer } fro
 const CYCLES = Number(process.env.LEAK_CYCLES ?? 1000);
 // Long enough for V8 to tier up the hot paths: a heap-snapshot diff after shorter warm-ups shows
 // the residual growth is optimized code (code, deopt data), not retained client objects.
-const WARMUP = 200;
+const WARMUP = 500;
 
 /** Weak references to every socket and channel of the measured cycles: after GC none may be alive. */
 let watched: Array<WeakRef<object>> | undefined;
