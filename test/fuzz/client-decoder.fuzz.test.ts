@@ -194,8 +194,6 @@ const inboundFrame = fc.oneof(
   { weight: 1, arbitrary: notAFrame },
 );
 
-const parseSent = (frame: string | ArrayBuffer | undefined): unknown[] => JSON.parse(frame as string) as unknown[];
-
 describe("the socket's inbound path never crashes on bad frames", () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -205,57 +203,82 @@ describe("the socket's inbound path never crashes on bad frames", () => {
     vi.useRealTimers();
   });
 
-  it("frames of every kind reach onConnMessage without a throw; only DecodeErrors are reported; other channels keep receiving", async () => {
-    await fuzzAsync(
-      fc.array(inboundFrame, { minLength: 1, maxLength: 10 }),
-      async (frames) => {
-        const socket = new Socket("ws://127.0.0.1:1/socket", { transport: FakeConn as unknown as TransportConstructor, lifecycle: false, heartbeatIntervalMs: 60_000 });
-        const reported: unknown[] = [];
-        socket.onError((e) => reported.push(e));
-        FakeConn.last = undefined;
-        socket.connect();
-        await Promise.resolve();
-        const conn = FakeConn.last as FakeConn | undefined;
-        if (!conn) throw new Error("the socket did not open a transport");
-        conn.readyState = 1;
-        conn.onopen?.();
-        const fuzzed = socket.channel("room:fuzz");
-        const other = socket.channel("room:other");
-        const stale: string[] = [];
-        let otherGot = 0;
-        fuzzed.on("new_msg", (_p, _ref, joinRef) => {
-          // As in phoenix.js, an empty join_ref counts as none (binary pushes carry "" for it).
-          if (joinRef && joinRef !== fuzzed.joinRef()) stale.push(`new_msg for join ${joinRef} while on ${String(fuzzed.joinRef())}`);
-        });
-        other.on("ping", () => otherGot++);
-        for (const ch of [fuzzed, other]) {
-          ch.join();
-          const [jr, ref, topic] = parseSent(conn.sent[conn.sent.length - 1]);
-          socket.onConnMessage({ data: JSON.stringify([jr, ref, topic, "phx_reply", { status: "ok", response: {} }]) });
-        }
-        if (!fuzzed.isJoined() || !other.isJoined()) throw new Error("setup: channels did not join");
-        // In-flight pushes whose refs the fuzzed replies may hit.
-        for (let i = 0; i < 3; i++) fuzzed.push("x", { i }).receive("ok", () => undefined);
+  const inboundV1Frame = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ join_ref: smallRef, ref: smallRef, topic: fuzzTopic, event: fuzzEvent, payload: fuzzPayload }).filter((m) => m.topic !== "room:other").map((m) => encodeV1(m)) },
+    { weight: 1, arbitrary: v1Text },
+    { weight: 1, arbitrary: randomText },
+    { weight: 1, arbitrary: mutatedV2Json },
+    { weight: 1, arbitrary: randomBinary },
+    { weight: 1, arbitrary: notAFrame },
+  );
 
-        for (const data of frames) {
-          try {
-            socket.onConnMessage({ data: data as RawFrame });
-          } catch (e) {
-            throw new Error(`onConnMessage threw ${String(e)}`, { cause: e });
+  const cases: Array<{ vsn: "2.0.0" | "1.0.0"; frames: fc.Arbitrary<unknown>; runs: number }> = [
+    { vsn: "2.0.0", frames: inboundFrame, runs: 4_000 },
+    { vsn: "1.0.0", frames: inboundV1Frame, runs: 1_500 },
+  ];
+  for (const { vsn, frames: frameArb, runs } of cases) {
+    it(`frames of every kind reach onConnMessage (vsn ${vsn}) without a throw; only DecodeErrors are reported; other channels keep receiving`, async () => {
+      const encode = (m: { join_ref: string | null; ref: string | null; topic: string; event: string; payload: unknown }) =>
+        vsn === "1.0.0" ? encodeV1(m) : JSON.stringify([m.join_ref, m.ref, m.topic, m.event, m.payload]);
+      const parse = (frame: string | ArrayBuffer | undefined): [string | null, string | null, string] => {
+        const v = JSON.parse(frame as string) as unknown[] | { join_ref?: string | null; ref: string | null; topic: string };
+        return Array.isArray(v) ? (v.slice(0, 3) as [string | null, string | null, string]) : [v.join_ref ?? null, v.ref, v.topic];
+      };
+      await fuzzAsync(
+        fc.array(frameArb, { minLength: 1, maxLength: 10 }),
+        async (frames) => {
+          const socket = new Socket("ws://127.0.0.1:1/socket", {
+            transport: FakeConn as unknown as TransportConstructor,
+            lifecycle: false,
+            heartbeatIntervalMs: 60_000,
+            vsn,
+          });
+          const reported: unknown[] = [];
+          socket.onError((e) => reported.push(e));
+          FakeConn.last = undefined;
+          socket.connect();
+          await Promise.resolve();
+          const conn = FakeConn.last as FakeConn | undefined;
+          if (!conn) throw new Error("the socket did not open a transport");
+          conn.readyState = 1;
+          conn.onopen?.();
+          const fuzzed = socket.channel("room:fuzz");
+          const other = socket.channel("room:other");
+          const stale: string[] = [];
+          let otherGot = 0;
+          fuzzed.on("new_msg", (_p, _ref, joinRef) => {
+            // As in phoenix.js, an empty join_ref counts as none (binary pushes carry "" for it).
+            if (joinRef && joinRef !== fuzzed.joinRef()) stale.push(`new_msg for join ${joinRef} while on ${String(fuzzed.joinRef())}`);
+          });
+          other.on("ping", () => otherGot++);
+          for (const ch of [fuzzed, other]) {
+            ch.join();
+            const [jr, ref, topic] = parse(conn.sent[conn.sent.length - 1]);
+            socket.onConnMessage({ data: encode({ join_ref: jr, ref, topic, event: "phx_reply", payload: { status: "ok", response: {} } }) });
           }
-        }
-        // Timers (rejoins, push timeouts) run too, still without throwing.
-        vi.advanceTimersByTime(15_000);
+          if (!fuzzed.isJoined() || !other.isJoined()) throw new Error("setup: channels did not join");
+          // In-flight pushes whose refs the fuzzed replies may hit.
+          for (let i = 0; i < 3; i++) fuzzed.push("x", { i }).receive("ok", () => undefined);
 
-        const notDecode = reported.filter((e) => !(e instanceof DecodeError));
-        if (notDecode.length > 0) throw new Error(`reported something other than a DecodeError: ${String(notDecode[0])}`);
-        if (stale.length > 0) throw new Error(stale[0]);
-        const [ojr] = [other.joinRef()];
-        socket.onConnMessage({ data: JSON.stringify([ojr, null, "room:other", "ping", {}]) });
-        if (otherGot !== 1) throw new Error("the untouched channel stopped receiving");
-        socket.disconnect();
-      },
-      4_000,
-    );
-  });
+          for (const data of frames) {
+            try {
+              socket.onConnMessage({ data: data as RawFrame });
+            } catch (e) {
+              throw new Error(`onConnMessage threw ${String(e)}`, { cause: e });
+            }
+          }
+          // Timers (rejoins, push timeouts) run too, still without throwing.
+          vi.advanceTimersByTime(15_000);
+
+          const notDecode = reported.filter((e) => !(e instanceof DecodeError));
+          if (notDecode.length > 0) throw new Error(`reported something other than a DecodeError: ${String(notDecode[0])}`);
+          if (stale.length > 0) throw new Error(stale[0]);
+          socket.onConnMessage({ data: encode({ join_ref: other.joinRef(), ref: null, topic: "room:other", event: "ping", payload: {} }) });
+          if (otherGot !== 1) throw new Error("the untouched channel stopped receiving");
+          socket.disconnect();
+        },
+        runs,
+      );
+    });
+  }
 });
