@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { build } from "esbuild";
@@ -96,7 +97,8 @@ export function trackTimers(): TimerTracker {
 
 // ------------------------------------------------------------------ server in a child process
 
-const ROOT = resolve(import.meta.dirname, "../..");
+// fileURLToPath rather than import.meta.dirname, which Node only has from 20.11.
+const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
 
 /** The leak-test app: `room:*` joins, `echo` replies ok with the payload, anything else gets no reply. */
 const SERVER_ENTRY = `
