@@ -100,9 +100,9 @@ try {
     }
     results[impl] = { binaryDecode: [], jsonEncode: [], jsonDecode: [] };
     const workloads = {
-      binaryDecode: [() => ser.decode(frame, keep), 60_000],
-      jsonEncode: [() => ser.encode(MESSAGE, keepText), 100_000],
-      jsonDecode: [() => ser.decode(TEXT, keep), 100_000],
+      binaryDecode: [() => ser.decode(frame, keep), 90_000],
+      jsonEncode: [() => ser.encode(MESSAGE, keepText), 240_000],
+      jsonDecode: [() => ser.decode(TEXT, keep), 240_000],
     };
     for (const [name, [fn, iterations]] of Object.entries(workloads)) {
       const measure = makeMeasure();
@@ -110,20 +110,28 @@ try {
       plans.push({ impl, name, fn, iterations, measure });
     }
   }
-  // Workload by workload, with the impl order rotated each round, and a full GC before every
-  // measurement so garbage left by one measurement (200 MB of payload copies after a binary
-  // decode run) is not collected on the next one's clock.
+  // Workload by workload, the impls take turns in short slices (SLICES per round, impl order
+  // rotated), so a change in machine load during a round lands on every impl alike; a full GC
+  // before every slice keeps one slice's garbage (1 KiB payload copies) off the next one's clock.
   const gc = globalThis.gc ?? (() => {});
+  const SLICES = 6;
   const names = ["binaryDecode", "jsonEncode", "jsonDecode"];
   const built = impls.filter((i) => results[i]);
   for (let r = 0; r < rounds; r++) {
-    const order = built.map((_, k) => built[(k + r) % built.length]);
     for (const name of names) {
-      for (const impl of order) {
-        const p = plans.find((x) => x.impl === impl && x.name === name);
-        gc();
-        results[impl][name].push(p.measure(p.fn, p.iterations, now));
+      const spent = Object.fromEntries(built.map((i) => [i, { ops: 0, ms: 0 }]));
+      for (let k = 0; k < SLICES; k++) {
+        for (let j = 0; j < built.length; j++) {
+          const impl = built[(j + k + r) % built.length];
+          const p = plans.find((x) => x.impl === impl && x.name === name);
+          const n = Math.ceil(p.iterations / SLICES);
+          gc();
+          const opsPerS = p.measure(p.fn, n, now);
+          spent[impl].ops += n;
+          spent[impl].ms += (n / opsPerS) * 1000;
+        }
       }
+      for (const impl of built) results[impl][name].push(spent[impl].ops / (spent[impl].ms / 1000));
     }
   }
   report({ results, notBuilt, sink });

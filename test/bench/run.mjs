@@ -79,6 +79,16 @@ function pick(res, key) {
   if (!res || !res.rounds) return NaN;
   return median(res.rounds.map((r) => r[key]));
 }
+/** Median over rounds of impl/floor, each round's pair measured back to back (robust to load drift). */
+function pairedRatio(res, floorRes, key) {
+  const a = res?.rounds;
+  const b = floorRes?.rounds;
+  if (!a || !b) return NaN;
+  const n = Math.min(a.length, b.length);
+  const ratios = [];
+  for (let i = 0; i < n; i++) ratios.push(a[i][key] / b[i][key]);
+  return median(ratios);
+}
 function anyCapped(res, key) {
   return Boolean(res?.rounds?.some((r) => r[key]));
 }
@@ -124,8 +134,8 @@ async function clientSection() {
     const f = pick(res.floor, key);
     const p = pick(res.phoenix, key);
     const o = pick(res.ours, key);
-    const pr = p / f;
-    const or = o / f;
+    const pr = pairedRatio(res.phoenix, res.floor, key);
+    const or = pairedRatio(res.ours, res.floor, key);
     rows.push([
       label,
       cell(res.floor, f, fmtRate, cappedKey),
@@ -152,12 +162,19 @@ async function clientSection() {
       cell(r.channels.floor, f, fmtMs),
       cell(r.channels.phoenix, p, fmtMs, "joinCapped"),
       cell(r.channels.ours, o, fmtMs, "joinCapped"),
-      `${anyCapped(r.channels.phoenix, "joinCapped") ? "≥ " : ""}${fmtRatio(p / f)} slower`,
-      r.channels.ours?.notBuilt ? NOT_BUILT : `${anyCapped(r.channels.ours, "joinCapped") ? "≥ " : ""}${fmtRatio(o / f)} slower`,
+      `${anyCapped(r.channels.phoenix, "joinCapped") ? "≥ " : ""}${fmtRatio(pairedRatio(r.channels.phoenix, r.channels.floor, "joinMs"))} slower`,
+      r.channels.ours?.notBuilt ? NOT_BUILT : `${anyCapped(r.channels.ours, "joinCapped") ? "≥ " : ""}${fmtRatio(pairedRatio(r.channels.ours, r.channels.floor, "joinMs"))} slower`,
       "≤ 3× slower",
-      r.channels.ours?.notBuilt ? "n/a" : verdict(o / f, { op: "<=", value: 3 }),
+      r.channels.ours?.notBuilt ? "n/a" : verdict(pairedRatio(r.channels.ours, r.channels.floor, "joinMs"), { op: "<=", value: 3 }),
     ]);
-    summary.joinStorm = { floorMs: f, phoenixMs: p, oursMs: o, phoenixSlower: p / f, oursSlower: o / f, goal: "<= 3x slower" };
+    summary.joinStorm = {
+      floorMs: f,
+      phoenixMs: p,
+      oursMs: o,
+      phoenixSlower: pairedRatio(r.channels.phoenix, r.channels.floor, "joinMs"),
+      oursSlower: pairedRatio(r.channels.ours, r.channels.floor, "joinMs"),
+      goal: "<= 3x slower",
+    };
   }
   {
     const f = pick(r.channels.floor, "heapPerChannel");
@@ -177,6 +194,8 @@ async function clientSection() {
   }
   const cpuRow = (label, key, goal) => {
     const get = (impl) => (r.cpu[impl]?.values ? median(r.cpu[impl].values[key]) : NaN);
+    const asRounds = (impl) => (r.cpu[impl]?.values ? { rounds: r.cpu[impl].values[key].map((v) => ({ v })) } : null);
+    const ratio = (impl) => pairedRatio(asRounds(impl), asRounds("floor"), "v");
     const f = get("floor");
     const p = get("phoenix");
     const o = get("ours");
@@ -186,12 +205,12 @@ async function clientSection() {
       c("floor", f),
       c("phoenix", p),
       c("ours", o),
-      fmtRatio(p / f),
-      r.cpu.ours?.notBuilt ? NOT_BUILT : fmtRatio(o / f),
+      fmtRatio(ratio("phoenix")),
+      r.cpu.ours?.notBuilt ? NOT_BUILT : fmtRatio(ratio("ours")),
       `≥ ${goal}×`,
-      r.cpu.ours?.notBuilt ? "n/a" : verdict(o / f, { op: ">=", value: goal }),
+      r.cpu.ours?.notBuilt ? "n/a" : verdict(ratio("ours"), { op: ">=", value: goal }),
     ]);
-    return { floor: f, phoenix: p, ours: o, phoenixRatio: p / f, oursRatio: o / f, goal: `>= ${goal}x` };
+    return { floor: f, phoenix: p, ours: o, phoenixRatio: ratio("phoenix"), oursRatio: ratio("ours"), goal: `>= ${goal}x` };
   };
   summary.binaryDecode = cpuRow("binary 1 KiB decode", "binaryDecode", 0.5);
   summary.jsonEncode = cpuRow("JSON encode", "jsonEncode", 0.95);
@@ -226,7 +245,9 @@ async function clientSection() {
       "Delivery = 10,000 server messages streamed to 1 of those 10,000 channels, first to last message. Serializer rows = ops/s in a tight loop (a 1 KiB binary server push; a ~150-byte JSON message).",
   );
   notes.push(
-    "Rates are per second (replies, or messages delivered). \"≥ … (capped)\" = the round hit its time cap, so the figure is a bound measured over the part that ran (a lower bound on speed, or on time for the join storm).",
+    "Figures are medians of the rounds; a ratio is the median of the per-round ratios (each round measures the implementations back to back, " +
+      "the serializer rows in interleaved slices), which keeps load changes on this shared machine out of the ratios. " +
+      "Rates are per second (replies, or messages delivered). \"≥ … (capped)\" = the round hit its time cap, so the figure is a bound measured over the part that ran (a lower bound on speed, or on time for the join storm).",
   );
   for (const n of notes) log(`\n${n}`);
   results.sections.client = { summary, raw: r };
@@ -368,7 +389,7 @@ async function serverSection() {
     `join storm, ${fmtNum(total)} connections × 1 join (joins/s)`,
     c("bare", m("bare", "joinRate"), fmtRate),
     c("ours", m("ours", "joinRate"), fmtRate),
-    oursBuilt ? fmtRatio(m("ours", "joinRate") / m("bare", "joinRate")) : "n/a",
+    oursBuilt ? fmtRatio(pairedRatio({ rounds: res.ours }, { rounds: res.bare }, "joinRate")) : "n/a",
     "—",
     "—",
   ]);
@@ -376,7 +397,7 @@ async function serverSection() {
     `broadcast fan-out to ${fmtNum(total)} subscribers (messages/s)`,
     c("bare", m("bare", "fanoutRate"), fmtRate),
     c("ours", m("ours", "fanoutRate"), fmtRate),
-    oursBuilt ? fmtRatio(m("ours", "fanoutRate") / m("bare", "fanoutRate")) : "n/a",
+    oursBuilt ? fmtRatio(pairedRatio({ rounds: res.ours }, { rounds: res.bare }, "fanoutRate")) : "n/a",
     "—",
     "—",
   ]);
@@ -384,7 +405,7 @@ async function serverSection() {
     "  the server's send loop alone (messages/s)",
     c("bare", m("bare", "sendLoopRate"), fmtRate),
     c("ours", m("ours", "sendLoopRate"), fmtRate),
-    oursBuilt ? fmtRatio(m("ours", "sendLoopRate") / m("bare", "sendLoopRate")) : "n/a",
+    oursBuilt ? fmtRatio(pairedRatio({ rounds: res.ours }, { rounds: res.bare }, "sendLoopRate")) : "n/a",
     "—",
     "—",
   ]);
@@ -456,7 +477,7 @@ async function longpollSection() {
     table(
       ["metric", "WebSocket", "LongPoll", "LongPoll vs WebSocket"],
       [
-        ["push→reply messages/s (2,000 pipelined)", c("websocket", wsRate, fmtRate), c("longpoll", lpRate, fmtRate), fmtRatio(lpRate / wsRate)],
+        ["push→reply messages/s (2,000 pipelined)", c("websocket", wsRate, fmtRate), c("longpoll", lpRate, fmtRate), fmtRatio(Array.isArray(out.longpoll) && Array.isArray(out.websocket) ? pairedRatio({ rounds: out.longpoll }, { rounds: out.websocket }, "rate") : NaN)],
         ["round-trip latency (median of 100 sequential)", c("websocket", wsLat, fmtMs), c("longpoll", lpLat, fmtMs), Number.isFinite(lpLat - wsLat) ? `+${fmtMs(lpLat - wsLat)} added` : "n/a"],
       ],
     ),
