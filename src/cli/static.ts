@@ -4,25 +4,11 @@
  * escape its root (`..`, encoded slashes and NUL bytes are refused).
  * @module
  */
-import { createReadStream, type Stats } from "node:fs";
+import type { Stats } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
-
-const MIME: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".cjs": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".json": "application/json; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-  ".ts": "text/plain; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".txt": "text/plain; charset=utf-8",
-};
+import { sendFile } from "../server/static";
 
 /** One URL prefix served from one directory. */
 export interface StaticMount {
@@ -81,18 +67,6 @@ export async function serveStatic(mounts: readonly StaticMount[], req: IncomingM
     res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end(`not found: ${urlPath}\n`);
     return true;
   }
-  res.writeHead(200, {
-    "content-type": MIME[path.extname(file).toLowerCase()] ?? "application/octet-stream",
-    "content-length": String(stats.size),
-    // The demo is for development: always serve the freshly built bundle.
-    "cache-control": "no-cache",
-  });
-  if (req.method === "HEAD") {
-    res.end();
-    return true;
-  }
-  const stream = createReadStream(file);
-  stream.on("error", () => res.destroy());
-  stream.pipe(res);
+  sendFile(req, res, file, stats.size);
   return true;
 }

@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join, resolve, sep } from "node:path";
 
 const TYPES: Record<string, string> = {
+  ".cjs": "text/javascript; charset=utf-8",
+  ".ts": "text/plain; charset=utf-8",
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8",
@@ -43,20 +45,29 @@ export async function serveStatic(dir: string, req: IncomingMessage, res: Server
       info = await stat(file);
     }
     if (!info.isFile()) return false;
-    res.writeHead(200, {
-      "content-type": TYPES[extname(file).toLowerCase()] ?? "application/octet-stream",
-      "content-length": info.size,
-      "cache-control": "no-cache",
-    });
-    if (req.method === "HEAD") {
-      res.end();
-      return true;
-    }
-    const stream = createReadStream(file);
-    stream.on("error", () => res.destroy());
-    stream.pipe(res);
+    sendFile(req, res, file, info.size);
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * Answers `req` with the file at `file` (already resolved and known to be a file of `size` bytes):
+ * its content type by extension, no caching (the demo is for development, so a rebuilt bundle
+ * shows at once), and only the headers for HEAD.
+ */
+export function sendFile(req: IncomingMessage, res: ServerResponse, file: string, size: number): void {
+  res.writeHead(200, {
+    "content-type": TYPES[extname(file).toLowerCase()] ?? "application/octet-stream",
+    "content-length": size,
+    "cache-control": "no-cache",
+  });
+  if (req.method === "HEAD") {
+    res.end();
+    return;
+  }
+  const stream = createReadStream(file);
+  stream.on("error", () => res.destroy());
+  stream.pipe(res);
 }
