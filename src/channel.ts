@@ -28,7 +28,8 @@ import type {
   UntypedEvents,
 } from "./types";
 
-type ChannelStateChange = StateChange<ChannelLifecycleState>;
+/** One channel state transition, as `channel.onStateChange` reports it. */
+export type ChannelStateChange = StateChange<ChannelLifecycleState>;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";

@@ -13,13 +13,44 @@
  * @module
  */
 export { Socket, appendParams, encodeAuthToken } from "./socket";
-export type { CloseEventLike, StateChangeCallbacks } from "./socket";
+export type {
+  CloseEventLike,
+  StateChangeCallbacks,
+  Conn,
+  BufferedSend,
+  OpenCallback,
+  CloseCallback,
+  ErrorCallback,
+  MessageCallback,
+  SocketStateChange,
+} from "./socket";
 export { Channel } from "./channel";
+export type { ChannelStateChange } from "./channel";
 export { Push } from "./push";
-export type { PushReply, ReceiveCallback } from "./push";
+export type { PushReply, ReceiveCallback, Hook } from "./push";
 export { Presence } from "./presence";
+export type {
+  PresenceMeta,
+  PresenceMetaFields,
+  PresenceEntry,
+  PresenceState,
+  PresenceDiff,
+  PresenceOptions,
+  PresenceOnJoin,
+  PresenceOnLeave,
+  PresenceChannel,
+} from "./presence";
 export { LongPoll, LongPollError } from "./transports/longpoll";
-export type { LongPollFetch, LongPollOptions, LongPollFailure } from "./transports/longpoll";
+export type {
+  LongPollFetch,
+  LongPollOptions,
+  LongPollFailure,
+  LongPollResponse,
+  LongPollRequestInit,
+  LongPollOpenEvent,
+  LongPollMessageEvent,
+  LongPollCloseEvent,
+} from "./transports/longpoll";
 export { Timer } from "./timer";
 export type { TimerCalc } from "./timer";
 export {
@@ -100,6 +131,9 @@ export type {
   OutEvent,
   OutPayload,
   ReplyOf,
+  InOf,
+  OutOf,
+  RepliesOf,
   JoinReplyOf,
   BindingCallback,
   Binding,

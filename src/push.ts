@@ -13,7 +13,8 @@ export interface PushReply {
   response: unknown;
 }
 
-interface Hook {
+/** A `receive(status, callback)` registration kept in `push.recHooks`. */
+export interface Hook {
   status: string;
   callback: (response: never) => void;
 }

@@ -54,7 +54,7 @@ export interface CloseEventLike {
 }
 
 /** A transport instance as the socket drives it. */
-interface Conn extends TransportLike {
+export interface Conn extends TransportLike {
   binaryType?: string;
   timeout?: number;
   skipHeartbeat?: boolean;
@@ -65,10 +65,14 @@ interface Conn extends TransportLike {
   onclose: ((event?: CloseEventLike) => void) | null;
 }
 
-type OpenCallback = () => void;
-type CloseCallback = (event: CloseEventLike) => void;
-type ErrorCallback = (error: unknown, transport?: TransportConstructor, establishedConnections?: number) => void;
-type MessageCallback = (msg: Message) => void;
+/** An `onOpen` callback. */
+export type OpenCallback = () => void;
+/** An `onClose` callback. */
+export type CloseCallback = (event: CloseEventLike) => void;
+/** An `onError` callback: the error, the transport class in use and how many connections had opened by then. */
+export type ErrorCallback = (error: unknown, transport?: TransportConstructor, establishedConnections?: number) => void;
+/** An `onMessage` callback. */
+export type MessageCallback = (msg: Message) => void;
 
 /** `socket.stateChangeCallbacks`, as in phoenix.js: lists of `[ref, callback]`. */
 export interface StateChangeCallbacks {
@@ -78,8 +82,8 @@ export interface StateChangeCallbacks {
   message: Array<[string, MessageCallback]>;
 }
 
-/** A queued send; `ref`/`topic` let a bounded buffer tell which push it drops. */
-interface BufferedSend {
+/** A queued send; `push` lets a bounded buffer tell which push it drops. */
+export interface BufferedSend {
   (): void;
   push?: Push<unknown> | undefined;
 }
@@ -96,7 +100,8 @@ interface FallbackAttempt {
   established: boolean;
 }
 
-type SocketStateChange = StateChange<SocketConnectionState>;
+/** One socket state transition, as `onStateChange` and `states()` report it. */
+export type SocketStateChange = StateChange<SocketConnectionState>;
 
 const noop = (): void => {};
 

@@ -173,9 +173,12 @@ export interface UntypedEvents {
 /** Control events every channel may bind, whatever its map. */
 export type ControlEventName = "phx_close" | "phx_error" | "phx_reply" | "presence_state" | "presence_diff";
 
-type InOf<E> = E extends { in: infer I } ? I : {};
-type OutOf<E> = E extends { out: infer O } ? O : {};
-type RepliesOf<E> = E extends { replies: infer R } ? R : {};
+/** The `in` part of an event map (server events by name), or `{}`. */
+export type InOf<E> = E extends { in: infer I } ? I : {};
+/** The `out` part of an event map (client pushes by name), or `{}`. */
+export type OutOf<E> = E extends { out: infer O } ? O : {};
+/** The `replies` part of an event map (ok replies by pushed event), or `{}`. */
+export type RepliesOf<E> = E extends { replies: infer R } ? R : {};
 
 /** Server event names of a map (plus control events). */
 export type InEvent<E> = (keyof InOf<E> & string) | ControlEventName;

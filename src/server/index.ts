@@ -32,7 +32,17 @@ export { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LONGPOLL_WINDOW_MS, DEFAULT_MAX_CHANNE
 export { CLOSE_CODES } from "./websocket";
 export { createExampleApp, roomChannel, presenceChannel, slowChannel } from "./example-app";
 export { Presence } from "./presence";
-export type { PresenceMeta, PresenceState, PresenceDiff, PresenceEntry, PresenceOptions, PresenceResult } from "./presence";
+export type {
+  PresenceMeta,
+  PresenceState,
+  PresenceDiff,
+  PresenceEntry,
+  PresenceOptions,
+  PresenceResult,
+  TrackedMeta,
+  PresenceFailure,
+  PresenceEndpoint,
+} from "./presence";
 export type { ExampleAppOptions } from "./example-app";
 export { joined, refuse, ok, error, noreply, stop } from "./types";
 export type {
@@ -45,6 +55,7 @@ export type {
   HandleInResult,
   JoinResult,
   Logger,
+  MaybePromise,
   NoReplyResult,
   Payload,
   ReplyResult,

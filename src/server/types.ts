@@ -85,7 +85,7 @@ export interface StopResult {
 /** What `handleIn` returns. */
 export type HandleInResult = ReplyResult | NoReplyResult | StopResult;
 
-type MaybePromise<T> = T | Promise<T>;
+export type MaybePromise<T> = T | Promise<T>;
 
 /**
  * One channel route: what happens when a client joins a matching topic and pushes to it.
