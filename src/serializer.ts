@@ -109,7 +109,13 @@ function fromArray(value: unknown, raw: string): Message {
   if (value.length !== 5) {
     throw new DecodeError("wrong_length", `V2 frame has ${value.length} elements; 5 expected`, raw);
   }
-  const [join_ref, ref, topic, event, payload] = value as unknown[];
+  // Indexed reads, not destructuring: this runs once per inbound frame and array destructuring
+  // goes through the iterator protocol.
+  const join_ref: unknown = value[0];
+  const ref: unknown = value[1];
+  const topic: unknown = value[2];
+  const event: unknown = value[3];
+  const payload: unknown = value[4];
   if (join_ref !== null && typeof join_ref !== "string") {
     throw new DecodeError("wrong_type", "V2 frame join_ref is neither a string nor null", raw);
   }
