@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-export { Socket, appendParams, encodeAuthToken } from "./socket";
+export { Socket, appendParams, encodeAuthToken, DISCONNECT_CLOSE_WAIT_MS } from "./socket";
 export type {
   CloseEventLike,
   StateChangeCallbacks,

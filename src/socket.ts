@@ -105,6 +105,15 @@ export type SocketStateChange = StateChange<SocketConnectionState>;
 
 const noop = (): void => {};
 
+/**
+ * How long `disconnect(callback)` waits at most for the transport to report its close before
+ * calling `callback` anyway: a peer that vanished never completes the close handshake, and the
+ * app must not hang on it. phoenix.js polls `readyState` for about as long (150 ms steps).
+ */
+export const DISCONNECT_CLOSE_WAIT_MS = 1500;
+/** How often that wait checks `readyState`, for transports that close without an event. */
+const DISCONNECT_POLL_MS = 150;
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
 }
@@ -296,6 +305,8 @@ export class Socket {
   private _fallback: FallbackAttempt | null = null;
   private _uninstallLifecycle: (() => void) | null = null;
   private _probeTimer: ReturnType<typeof setTimeout> | null = null;
+  // Callbacks of `disconnect()` waiting for the last disconnected transport to finish closing.
+  private _closeWaiters: Array<() => void> | null = null;
 
   constructor(endPoint: string, opts: SocketOptions = {}) {
     if (typeof endPoint !== "string" || endPoint === "") throw new UsageError("Socket endPoint must be a non-empty string");
@@ -369,9 +380,17 @@ export class Socket {
 
   /**
    * Disconnects and stays disconnected (no reconnect, no lifecycle resurrection) until `connect()`.
-   * @param callback called once the socket is torn down
+   * Our handlers are detached at once, so nothing reconnects, and `connect()` may be called
+   * again right away.
+   * @param callback called once the transport has actually closed (its close event, or
+   *   `readyState` CLOSED), or after {@link DISCONNECT_CLOSE_WAIT_MS} if it never does; at once
+   *   when there is no connection. Called exactly once.
    * @param code close code
    * @param reason close reason
+   * @example
+   * ```ts
+   * await new Promise<void>((resolve) => socket.disconnect(resolve, 1000, "logout"))
+   * ```
    */
   disconnect(callback?: () => void, code?: number, reason?: string): void {
     this._userClosed = true;
@@ -796,7 +815,11 @@ export class Socket {
     for (let i = 0; i < channels.length; i++) (channels[i] as Channel).rejoinTimer.reset();
     if (conn === null) {
       this._setState(this._suspended ? "waiting" : "closed", "disconnect");
-      if (callback) safeCall(callback);
+      if (callback) {
+        // The previous transport is still closing: this caller waits for the same close.
+        if (this._closeWaiters !== null) this._closeWaiters.push(callback);
+        else safeCall(callback);
+      }
       return;
     }
     this._setState("closing", "disconnect");
@@ -807,7 +830,38 @@ export class Socket {
     const event: CloseEventLike = { type: "close", code: code ?? WS_CLOSE_NORMAL, reason: reason ?? "", wasClean: true };
     const callbacks = this.stateChangeCallbacks.close;
     for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, CloseCallback])[1], event);
-    if (callback) safeCall(callback);
+    if (callback) this._afterClosed(conn, callback);
+  }
+
+  /**
+   * Calls `callback` once `conn` (already detached) has closed, or after the bounded wait.
+   * Installed after `close()` was called: a transport that closed synchronously is done now.
+   */
+  private _afterClosed(conn: Conn, callback: () => void): void {
+    if (conn.readyState === SOCKET_STATES.closed) {
+      safeCall(callback);
+      return;
+    }
+    const waiters: Array<() => void> = [callback];
+    this._closeWaiters = waiters;
+    let waited = 0;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const finish = (): void => {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      conn.onclose = noop;
+      if (this._closeWaiters === waiters) this._closeWaiters = null;
+      // Spliced out one by one so a waiter added by a callback still runs.
+      while (waiters.length > 0) safeCall(waiters.shift() as () => void);
+    };
+    const poll = (): void => {
+      timer = null;
+      waited += DISCONNECT_POLL_MS;
+      if (conn.readyState === SOCKET_STATES.closed || waited >= DISCONNECT_CLOSE_WAIT_MS) finish();
+      else timer = setTimeout(poll, DISCONNECT_POLL_MS);
+    };
+    conn.onclose = finish;
+    timer = setTimeout(poll, DISCONNECT_POLL_MS);
   }
 
   // ------------------------------------------------------------------ additions
