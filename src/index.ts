@@ -117,6 +117,7 @@ export type {
   Encoder,
   Decoder,
   ReconnectInfo,
+  ReconnectPolicy,
   SocketOptions,
   RejoinPolicy,
   ChannelOptions,

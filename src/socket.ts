@@ -307,6 +307,9 @@ export class Socket {
   private _probeTimer: ReturnType<typeof setTimeout> | null = null;
   // Callbacks of `disconnect()` waiting for the last disconnected transport to finish closing.
   private _closeWaiters: Array<() => void> | null = null;
+  // Gave up reconnecting (`reconnect.maxAttempts`): stays down until `connect()`.
+  private _failed = false;
+  private readonly _maxReconnectAttempts: number;
 
   constructor(endPoint: string, opts: SocketOptions = {}) {
     if (typeof endPoint !== "string" || endPoint === "") throw new UsageError("Socket endPoint must be a non-empty string");
@@ -339,6 +342,11 @@ export class Socket {
     this.maxBuffered = opts.maxBuffered ?? Infinity;
     this.onOverflow = opts.onOverflow ?? "drop-oldest";
     this.reconnectTimer = new Timer(() => this._reconnectNow(), (tries) => this.reconnectAfterMs(tries));
+    const max = opts.reconnect?.maxAttempts ?? Infinity;
+    if (typeof max !== "number" || Number.isNaN(max) || max < 0 || (Number.isFinite(max) && !Number.isInteger(max))) {
+      throw new UsageError(`reconnect.maxAttempts must be a whole number >= 0 or Infinity, got ${String(max)}`);
+    }
+    this._maxReconnectAttempts = max;
   }
 
   // ------------------------------------------------------------------ public API
@@ -395,6 +403,7 @@ export class Socket {
   disconnect(callback?: () => void, code?: number, reason?: string): void {
     this._userClosed = true;
     this._suspended = false;
+    this._failed = false;
     this.connectClock++;
     this._attemptClock++;
     this._connecting = false;
@@ -422,6 +431,11 @@ export class Socket {
     }
     this._userClosed = false;
     this._suspended = false;
+    if (this._failed) {
+      // A new start after giving up: the attempt count starts over.
+      this._failed = false;
+      this.reconnectTimer.reset();
+    }
     if (this.conn || this._connecting) return;
     // A relative endpoint without a page location can never work: say so now, not on every retry.
     this._url({});
@@ -948,7 +962,7 @@ export class Socket {
 
   /** @internal Page hidden, app paused or offline: close and wait. */
   _suspend(reason: string): void {
-    if (this._userClosed) return;
+    if (this._userClosed || this._failed) return;
     this._suspended = true;
     this._attemptClock++;
     this._connecting = false;
@@ -961,7 +975,7 @@ export class Socket {
 
   /** @internal Back to foreground / online / resumed: reconnect now, or probe a live-looking connection. */
   _wake(reason: string): void {
-    if (this._userClosed) return;
+    if (this._userClosed || this._failed) return;
     if (this.isConnected()) {
       this._probe(reason);
       return;
@@ -996,7 +1010,7 @@ export class Socket {
 
   /** @internal The reconnect timer fired. */
   private _reconnectNow(): void {
-    if (this._userClosed) return;
+    if (this._userClosed || this._failed) return;
     if (this._pageHidden()) {
       if (this.hasLogger()) this.log("transport", "Not reconnecting as page is hidden!");
       this._suspended = true;
@@ -1099,8 +1113,33 @@ export class Socket {
       this._setState("closed", reason);
       return;
     }
+    if (this.reconnectTimer.tries >= this._maxReconnectAttempts) {
+      this._giveUp(reason, error);
+      return;
+    }
     this.reconnectTimer.scheduleTimeout();
     this._setState("reconnecting", reason, error);
+  }
+
+  /** `reconnect.maxAttempts` reached: stop every retry path and report `failed`. */
+  private _giveUp(reason: string, error: unknown): void {
+    const attempts = this.reconnectTimer.tries;
+    this._failed = true;
+    this._connecting = false;
+    this._attemptClock++;
+    this.connectClock++;
+    this.closeWasClean = true;
+    this.reconnectTimer.cancel();
+    this._fallback = null;
+    this._cancelFallbackTimer();
+    this._cancelProbe();
+    this.clearHeartbeats();
+    const failure = new ConnectionError(
+      `gave up reconnecting after ${attempts} attempt${attempts === 1 ? "" : "s"} (${reason}); call connect() to try again`,
+      { cause: error },
+    );
+    if (this.hasLogger()) this.log("transport", failure.message, error);
+    this._setState("failed", reason, failure);
   }
 
   /** Drops a connection we no longer trust, without waiting for its close handshake, and reconnects. */

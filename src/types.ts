@@ -52,6 +52,24 @@ export interface ReconnectInfo {
   attempt: number;
 }
 
+/**
+ * Reconnect policy of a socket.
+ * @example
+ * ```ts
+ * const socket = new Socket(url, {reconnect: {maxAttempts: 20}})
+ * socket.onStateChange(({to, error}) => { if (to === "failed") showOffline(error) })
+ * ```
+ */
+export interface ReconnectPolicy {
+  /**
+   * Give up after this many reconnect attempts in a row that did not open a connection: the
+   * socket stops retrying and reports `failed` (its `error` is a `ConnectionError` whose `cause`
+   * is the last failure) until the app calls `connect()` again. Page and network events do not
+   * revive a failed socket. Default unlimited, as phoenix.js.
+   */
+  maxAttempts?: number;
+}
+
 /** Options of `new Socket(endPoint, options)`. All of phoenix.js's, with its defaults, plus additions. */
 export interface SocketOptions {
   /** Connect params (URL query), or a function (sync or async) re-read before every connect attempt. */
@@ -62,6 +80,8 @@ export interface SocketOptions {
   heartbeatIntervalMs?: number;
   /** Delay before reconnect attempt `tries`. Default 10, 50, 100, 150, 200, 250, 500, 1000, 2000, then 5000 ms. */
   reconnectAfterMs?: BackoffFn;
+  /** When to stop reconnecting. Default: never. */
+  reconnect?: ReconnectPolicy;
   /** Delay before rejoin attempt `tries`. Default 1000, 2000, 5000, then 10000 ms. */
   rejoinAfterMs?: BackoffFn;
   /** `(kind, msg, data) => void`. */
