@@ -1,74 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Socket } from "../../src/socket";
 import { installLifecycle } from "../../src/lifecycle";
-import type { SocketConnectionState, StateChange, TransportConstructor } from "../../src/types";
-
-/** A scriptable transport: the test plays the server. */
-class FakeConn {
-  static all: FakeConn[] = [];
-  readyState = 0;
-  sent: Array<string | ArrayBuffer> = [];
-  binaryType = "";
-  timeout = 0;
-  closedWith: { code?: number; reason?: string } | null = null;
-  onopen: ((e?: unknown) => void) | null = null;
-  onerror: ((e?: unknown) => void) | null = null;
-  onmessage: ((e: { data: unknown }) => void) | null = null;
-  onclose: ((e?: unknown) => void) | null = null;
-  constructor(
-    public url: string,
-    public protocols?: string | string[],
-  ) {
-    FakeConn.all.push(this);
-  }
-  send(data: string | ArrayBuffer): void {
-    if (this.readyState !== 1) throw new Error("send on a socket that is not open");
-    this.sent.push(data);
-  }
-  close(code?: number, reason?: string): void {
-    this.readyState = 3;
-    this.closedWith = { code, reason };
-  }
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  serverClose(code = 1006): void {
-    this.readyState = 3;
-    this.onclose?.({ code, reason: "", wasClean: false });
-  }
-  error(): void {
-    this.onerror?.({ type: "error" });
-  }
-  reply(frame: unknown[]): void {
-    this.onmessage?.({ data: JSON.stringify(frame) });
-  }
-  raw(data: unknown): void {
-    this.onmessage?.({ data });
-  }
-  frames(): unknown[][] {
-    return this.sent.filter((s): s is string => typeof s === "string").map((s) => JSON.parse(s) as unknown[]);
-  }
-  last(): unknown[] {
-    const f = this.frames();
-    return f[f.length - 1] as unknown[];
-  }
-  /** Answers every join it has seen with ok. */
-  ackJoins(): void {
-    for (const [joinRef, ref, topic, event] of this.frames()) {
-      if (event === "phx_join") this.reply([joinRef, ref, topic, "phx_reply", { status: "ok", response: {} }]);
-    }
-  }
-}
-const Fake = FakeConn as unknown as TransportConstructor;
-const conn = (): FakeConn => FakeConn.all[FakeConn.all.length - 1] as FakeConn;
-
-function open(opts: ConstructorParameters<typeof Socket>[1] = {}): Socket {
-  const socket = new Socket("ws://example.test/socket", { transport: Fake, ...opts });
-  socket.connect();
-  conn().open();
-  return socket;
-}
+import type { SocketConnectionState, StateChange } from "../../src/types";
+import { Fake, FakeConn, conn, openSocket as open } from "./support/fake-conn";
 
 let win: EventTarget;
 let doc: EventTarget & { visibilityState: string };

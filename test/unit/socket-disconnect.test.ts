@@ -1,35 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { DISCONNECT_CLOSE_WAIT_MS, Socket } from "../../src/socket";
 import type { TransportConstructor } from "../../src/types";
+import { FakeConn } from "./support/fake-conn";
 
 /** A transport whose close handshake takes as long as the test says (like a real WebSocket). */
-class SlowCloseConn {
-  static all: SlowCloseConn[] = [];
-  readyState = 0;
-  sent: unknown[] = [];
-  closedWith: { code?: number; reason?: string } | null = null;
-  onopen: ((e?: unknown) => void) | null = null;
-  onerror: ((e?: unknown) => void) | null = null;
-  onmessage: ((e: { data: unknown }) => void) | null = null;
-  onclose: ((e?: unknown) => void) | null = null;
-  constructor(public url: string) {
-    SlowCloseConn.all.push(this);
-  }
-  send(data: unknown): void {
-    this.sent.push(data);
-  }
-  close(code?: number, reason?: string): void {
+class SlowCloseConn extends FakeConn {
+  static override all: SlowCloseConn[] = [];
+  /** Closing starts the handshake; the test ends it with `finishClose()`. */
+  override close(code?: number, reason?: string): void {
     this.readyState = 2;
     this.closedWith = { code, reason };
-  }
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  /** The peer answered the close: the handshake is over. */
-  finishClose(): void {
-    this.readyState = 3;
-    this.onclose?.({ code: this.closedWith?.code ?? 1005, reason: "", wasClean: true });
   }
 }
 const Slow = SlowCloseConn as unknown as TransportConstructor;

@@ -2,41 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Socket } from "../../src/socket";
 import { ConnectionError, UsageError } from "../../src/errors";
 import type { SocketStateChange } from "../../src/socket";
-import type { TransportConstructor } from "../../src/types";
-
-class FakeConn {
-  static all: FakeConn[] = [];
-  readyState = 0;
-  sent: string[] = [];
-  onopen: ((e?: unknown) => void) | null = null;
-  onerror: ((e?: unknown) => void) | null = null;
-  onmessage: ((e: { data: unknown }) => void) | null = null;
-  onclose: ((e?: unknown) => void) | null = null;
-  constructor(public url: string) {
-    FakeConn.all.push(this);
-  }
-  send(data: string): void {
-    this.sent.push(data);
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  /** The server refused or the network failed: the attempt ends without opening. */
-  refuse(code = 1006): void {
-    this.readyState = 3;
-    this.onerror?.({ type: "error" });
-    this.onclose?.({ code, reason: "", wasClean: false });
-  }
-  frames(): unknown[][] {
-    return this.sent.map((s) => JSON.parse(s) as unknown[]);
-  }
-}
-const Fake = FakeConn as unknown as TransportConstructor;
-const conn = (): FakeConn => FakeConn.all[FakeConn.all.length - 1] as FakeConn;
+import { Fake, FakeConn, conn } from "./support/fake-conn";
 
 /** Lets every attempt fail until `n` connections were made (the first connect plus retries). */
 function failUntil(n: number): void {
