@@ -140,6 +140,29 @@ function typesBuild(entry, name, formats) {
 // `npm run build` — what CI tests, size-checks and publishes — always uses terser.
 const jsOnly = process.env.PHX_BUILD === "js";
 
+/**
+ * Terser property mangling for our own `_`-prefixed members only (private, or `@internal`: none is
+ * public API, phoenix.js-compatible, or read by name from outside the bundle). Mangled names keep a
+ * leading `_` (`_a`, `_b`, ...) so they stay out of the way of public and subclass field names.
+ */
+const privateNames = {
+  regex: /^_[a-zA-Z]/,
+  nth_identifier: {
+    // Self-contained: @rollup/plugin-terser re-creates functions from source in its workers.
+    get(n) {
+      const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ$_0123456789";
+      let name = "";
+      let first = 54;
+      do {
+        name += chars[n % first];
+        n = Math.floor(n / first);
+        first = 64;
+      } while (n > 0);
+      return `_${name}`;
+    },
+  },
+};
+
 const iife = {
   input: `${src}/index.ts`,
   plugins: [forbidNodeOnly({ selfContained: true }), eventemitter3Esm(), resolveTs(), ts(CLIENT_TARGET)],
@@ -152,7 +175,7 @@ const iife = {
     plugins: [
       jsOnly
         ? esbuildMinify({ target: CLIENT_TARGET, sourceMap: true })
-        : terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } }),
+        : terser({ ecma: 2020, compress: { passes: 2 }, mangle: { properties: privateNames }, format: { comments: false } }),
     ],
   },
 };
