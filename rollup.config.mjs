@@ -193,7 +193,7 @@ const iife = {
     plugins: [
       jsOnly
         ? esbuildMinify({ target: CLIENT_TARGET, sourceMap: true })
-        : terser({ ecma: 2020, compress: { passes: 2 }, mangle: { properties: privateNames }, format: { comments: false } }),
+        : terser({ ecma: 2020, compress: { passes: 2, hoist_funs: true }, mangle: { properties: privateNames }, format: { comments: false } }),
     ],
   },
 };
