@@ -5,7 +5,7 @@
  */
 import { CHANNEL_EVENTS, CHANNEL_STATES, type ChannelState } from "./protocol";
 import { PushError, UsageError } from "./errors";
-import { EventEmitter, assertFunction, iterate, rethrowAsync, safeCall, type IterateOptions } from "./emitter";
+import { EventEmitter, assertFunction, isThenable, iterate, rethrowAsync, safeCall, type IterateOptions } from "./emitter";
 import { Push } from "./push";
 import { Timer } from "./timer";
 import type { Socket } from "./socket";
@@ -30,10 +30,6 @@ import type {
 
 /** One channel state transition, as `channel.onStateChange` reports it. */
 export type ChannelStateChange = StateChange<ChannelLifecycleState>;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
-}
 
 /**
  * A channel on a topic. Create it with `socket.channel(topic, params)`, then `join()`.

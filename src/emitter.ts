@@ -24,6 +24,14 @@ export function rethrowAsync(error: unknown): void {
   });
 }
 
+/** Does nothing: the detached/default handler shared by the client classes. */
+export function noop(): void {}
+
+/** True for a promise or any object with a callable `then`. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
+}
+
 /** Throws a clear {@link UsageError} when a callback argument is not a function. */
 export function assertFunction(value: unknown, what: string): void {
   if (typeof value !== "function") throw new UsageError(`${what} must be a function, got ${value === null ? "null" : typeof value}`);

@@ -6,6 +6,7 @@
  * @module
  */
 import { DecodeError } from "./errors";
+import { noop } from "./emitter";
 
 /** The fields Phoenix adds to every meta. */
 export interface PresenceMetaFields {
@@ -342,8 +343,6 @@ function copyStore(state: Store): Store {
   for (const key of Object.keys(state)) copy[key] = state[key] as AnyEntry;
   return copy;
 }
-
-function noop(): void {}
 
 /**
  * Tracks who is present on a channel.

@@ -23,8 +23,8 @@ import { defaultReconnectAfterMs, defaultRejoinAfterMs, type BackoffFn } from ".
 import { Timer } from "./timer";
 import { Channel } from "./channel";
 import type { Push } from "./push";
-import { EventEmitter, assertFunction, iterate, safeCall, type IterateOptions } from "./emitter";
-import { LongPoll } from "./transports/longpoll";
+import { EventEmitter, assertFunction, isThenable, iterate, noop, safeCall, type IterateOptions } from "./emitter";
+import { LongPoll, encodeBase64 } from "./transports/longpoll";
 import { globalWebSocket } from "./transports/websocket";
 import { installLifecycle } from "./lifecycle";
 import type {
@@ -103,8 +103,6 @@ interface FallbackAttempt {
 /** One socket state transition, as `onStateChange` and `states()` report it. */
 export type SocketStateChange = StateChange<SocketConnectionState>;
 
-const noop = (): void => {};
-
 /**
  * How long `disconnect(callback)` waits at most for the transport to report its close before
  * calling `callback` anyway: a peer that vanished never completes the close handshake, and the
@@ -113,10 +111,6 @@ const noop = (): void => {};
 export const DISCONNECT_CLOSE_WAIT_MS = 1500;
 /** How often that wait checks `readyState`, for transports that close without an event. */
 const DISCONNECT_POLL_MS = 150;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
-}
 
 function toFn<T>(value: T | (() => T)): () => T {
   return typeof value === "function" ? (value as () => T) : () => value;
@@ -140,30 +134,13 @@ export function appendParams(url: string, params: Params): string {
   return `${url}${url.includes("?") ? "&" : "?"}${parts.join("&")}`;
 }
 
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /**
  * Base64 of the token's UTF-8 bytes without padding — what Phoenix 1.8 decodes from the
  * `base64url.bearer.phx.` sub-protocol (standard alphabet, as phoenix.js's `btoa`), without
  * `btoa`'s Latin-1 limit or its absence on some platforms.
  */
 export function encodeAuthToken(token: string): string {
-  const bytes = new TextEncoder().encode(token);
-  let out = "";
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out += B64[n >> 18] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63] + B64[n & 63];
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = (bytes[i] as number) << 16;
-    out += B64[n >> 18] + B64[(n >> 12) & 63];
-  } else if (rest === 2) {
-    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
-    out += B64[n >> 18] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63];
-  }
-  return out;
+  return encodeBase64(new TextEncoder().encode(token)).replace(/=+$/, "");
 }
 
 /** Wraps a storage so a throwing or missing one falls back to memory. */

@@ -16,6 +16,7 @@
  * @module
  */
 import { ConnectionError, UsageError } from "../errors";
+import { noop } from "../emitter";
 import {
   AUTH_TOKEN_HEADER,
   AUTH_TOKEN_PREFIX,
@@ -508,8 +509,6 @@ export class LongPoll {
     );
   }
 }
-
-function noop(): void {}
 
 /**
  * Runs app callbacks reached from a promise handler. A throw there would become an unhandled
