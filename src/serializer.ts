@@ -111,19 +111,22 @@ function fromArray(value: unknown, raw: string): Message {
   }
   // Indexed reads, not destructuring: this runs once per inbound frame and array destructuring
   // goes through the iterator protocol.
-  const join_ref: unknown = value[0];
-  const ref: unknown = value[1];
-  const topic: unknown = value[2];
-  const event: unknown = value[3];
-  const payload: unknown = value[4];
+  return checked("V2 frame", value[0], value[1], value[2], value[3], value[4], raw);
+}
+
+/**
+ * Type-checks the header fields of a decoded V2 or V1 frame (`format` names it in the error)
+ * and returns the message.
+ */
+function checked(format: string, join_ref: unknown, ref: unknown, topic: unknown, event: unknown, payload: unknown, raw: string): Message {
   if (join_ref !== null && typeof join_ref !== "string") {
-    throw new DecodeError("wrong_type", "V2 frame join_ref is neither a string nor null", raw);
+    throw new DecodeError("wrong_type", `${format} join_ref is neither a string nor null`, raw);
   }
   if (ref !== null && typeof ref !== "string") {
-    throw new DecodeError("wrong_type", "V2 frame ref is neither a string nor null", raw);
+    throw new DecodeError("wrong_type", `${format} ref is neither a string nor null`, raw);
   }
-  if (typeof topic !== "string") throw new DecodeError("wrong_type", "V2 frame topic is not a string", raw);
-  if (typeof event !== "string") throw new DecodeError("wrong_type", "V2 frame event is not a string", raw);
+  if (typeof topic !== "string") throw new DecodeError("wrong_type", `${format} topic is not a string`, raw);
+  if (typeof event !== "string") throw new DecodeError("wrong_type", `${format} event is not a string`, raw);
   return { join_ref, ref, topic, event, payload };
 }
 
@@ -276,13 +279,7 @@ export function decodeV1(raw: RawFrame): Message {
     throw new DecodeError("not_object", "V1 frame is not a JSON object", raw);
   }
   const o = value as Record<string, unknown>;
-  const joinRef = o.join_ref ?? null;
-  const ref = o.ref ?? null;
-  if (joinRef !== null && typeof joinRef !== "string") throw new DecodeError("wrong_type", "V1 join_ref is neither a string nor null", raw);
-  if (ref !== null && typeof ref !== "string") throw new DecodeError("wrong_type", "V1 ref is neither a string nor null", raw);
-  if (typeof o.topic !== "string") throw new DecodeError("wrong_type", "V1 topic is not a string", raw);
-  if (typeof o.event !== "string") throw new DecodeError("wrong_type", "V1 event is not a string", raw);
-  return { join_ref: joinRef, ref, topic: o.topic, event: o.event, payload: o.payload ?? {} };
+  return checked("V1", o.join_ref ?? null, o.ref ?? null, o.topic, o.event, o.payload ?? {}, raw);
 }
 
 // ---------------------------------------------------------------- phoenix.js-shaped facades
