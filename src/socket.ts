@@ -433,20 +433,28 @@ export class Socket {
     return this.logger !== null;
   }
 
+  /** Registers a `stateChangeCallbacks` entry (the `onOpen`/`onClose`/`onError`/`onMessage` body). */
+  private _addCallback<K extends keyof StateChangeCallbacks>(kind: K, callback: StateChangeCallbacks[K][number][1]): string {
+    assertFunction(callback, `the ${kind} callback`);
+    const ref = this.makeRef();
+    (this.stateChangeCallbacks[kind] as Array<[string, typeof callback]>).push([ref, callback]);
+    return ref;
+  }
+
+  /** Calls the `onClose` callbacks with `event`. */
+  private _notifyClose(event: CloseEventLike): void {
+    const callbacks = this.stateChangeCallbacks.close;
+    for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, CloseCallback])[1], event);
+  }
+
   /** Calls `callback` when the connection opens. @returns a ref for `off()`. */
   onOpen(callback: OpenCallback): string {
-    assertFunction(callback, "the open callback");
-    const ref = this.makeRef();
-    this.stateChangeCallbacks.open.push([ref, callback]);
-    return ref;
+    return this._addCallback("open", callback);
   }
 
   /** Calls `callback(event)` when the connection closes. @returns a ref for `off()`. */
   onClose(callback: CloseCallback): string {
-    assertFunction(callback, "the close callback");
-    const ref = this.makeRef();
-    this.stateChangeCallbacks.close.push([ref, callback]);
-    return ref;
+    return this._addCallback("close", callback);
   }
 
   /**
@@ -454,18 +462,12 @@ export class Socket {
    * frames that cannot be decoded (a {@link DecodeError}). @returns a ref for `off()`.
    */
   onError(callback: ErrorCallback): string {
-    assertFunction(callback, "the error callback");
-    const ref = this.makeRef();
-    this.stateChangeCallbacks.error.push([ref, callback]);
-    return ref;
+    return this._addCallback("error", callback);
   }
 
   /** Calls `callback(msg)` for every inbound message. @returns a ref for `off()`. */
   onMessage(callback: MessageCallback): string {
-    assertFunction(callback, "the message callback");
-    const ref = this.makeRef();
-    this.stateChangeCallbacks.message.push([ref, callback]);
-    return ref;
+    return this._addCallback("message", callback);
   }
 
   /** Removes the callbacks registered under `refs`. */
@@ -705,8 +707,7 @@ export class Socket {
     } else {
       this._setState("closed", "transport closed");
     }
-    const callbacks = this.stateChangeCallbacks.close;
-    for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, CloseCallback])[1], event);
+    this._notifyClose(event);
   }
 
   /** The transport reported an error. */
@@ -819,8 +820,7 @@ export class Socket {
     this.triggerChanError("disconnect");
     this._setState(this._suspended ? "waiting" : "closed", "disconnect");
     const event: CloseEventLike = { type: "close", code: code ?? WS_CLOSE_NORMAL, reason: reason ?? "", wasClean: true };
-    const callbacks = this.stateChangeCallbacks.close;
-    for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, CloseCallback])[1], event);
+    this._notifyClose(event);
     if (callback) this._afterClosed(conn, callback);
   }
 
@@ -1133,8 +1133,7 @@ export class Socket {
     this.triggerChanError(reason);
     this._scheduleReconnect(reason, new ConnectionError(reason));
     const event: CloseEventLike = { type: "close", code: WS_CLOSE_NORMAL, reason, wasClean: false };
-    const callbacks = this.stateChangeCallbacks.close;
-    for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, CloseCallback])[1], event);
+    this._notifyClose(event);
   }
 
   /** Detaches our handlers (noops, not null: `ws` throws on an error event nobody listens to). */
