@@ -92,47 +92,6 @@ function cliBin() {
 const ts = (target) => esbuild({ target, sourceMap: true, tsconfig: join(root, "tsconfig.json") });
 const resolveTs = () => nodeResolve({ extensions: [".ts", ".mjs", ".js"], preferBuiltins: true });
 
-/**
- * Terser property mangling for our own `_`-prefixed members only (private, or `@internal`: none is
- * public API, phoenix.js-compatible, or read by name from outside the bundle). Mangled names keep a
- * leading `_` (`_a`, `_b`, ...) so they stay out of the way of public and subclass field names.
- */
-const privateNames = {
-  regex: /^_[a-zA-Z]/,
-  nth_identifier: {
-    // Self-contained: @rollup/plugin-terser re-creates functions from source in its workers.
-    get(n) {
-      const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ$_0123456789";
-      let name = "";
-      let first = 54;
-      do {
-        name += chars[n % first];
-        n = Math.floor(n / first);
-        first = 64;
-      } while (n > 0);
-      return `_${name}`;
-    },
-  },
-};
-
-/**
- * The ESM/CJS client files get the same private-member mangling (the bytes survive an app's own
- * minifier), but stay unminified otherwise: no compression, top-level, class and function names
- * kept, beautified. Only local variables are renamed, which terser cannot skip when mangling
- * properties. Comments go (the TSDoc lives in the .d.ts files); esbuild's `@__PURE__` marks go
- * too, as terser misplaces one: none is on a top-level statement, so tree-shaking is unaffected.
- */
-function privateMangle() {
-  return terser({
-    ecma: 2020,
-    module: false,
-    toplevel: false,
-    compress: false,
-    mangle: { properties: privateNames, keep_classnames: true, keep_fnames: true },
-    format: { beautify: true, comments: false },
-  });
-}
-
 /** ESM + CJS for a client entry; dependencies stay external so Node and bundlers dedupe them. */
 function clientBuild(entry, name, plugins = []) {
   return {
@@ -141,9 +100,9 @@ function clientBuild(entry, name, plugins = []) {
     plugins: [...plugins, ts(CLIENT_TARGET)],
     treeshake: { moduleSideEffects: false },
     output: [
-      { file: `dist/${name}.mjs`, format: "es", sourcemap: true, plugins: [privateMangle()] },
+      { file: `dist/${name}.mjs`, format: "es", sourcemap: true },
       // `default` interop keeps `require("eventemitter3")` (a function with a .EventEmitter) working.
-      { file: `dist/${name}.cjs`, format: "cjs", sourcemap: true, exports: "named", interop: "auto", plugins: [privateMangle()] },
+      { file: `dist/${name}.cjs`, format: "cjs", sourcemap: true, exports: "named", interop: "auto" },
     ],
   };
 }
@@ -180,6 +139,29 @@ function typesBuild(entry, name, formats) {
 // It also minifies the IIFE with esbuild (~0.1 s) instead of terser (seconds; ~2% smaller output):
 // `npm run build` — what CI tests, size-checks and publishes — always uses terser.
 const jsOnly = process.env.PHX_BUILD === "js";
+
+/**
+ * Terser property mangling for our own `_`-prefixed members only (private, or `@internal`: none is
+ * public API, phoenix.js-compatible, or read by name from outside the bundle). Mangled names keep a
+ * leading `_` (`_a`, `_b`, ...) so they stay out of the way of public and subclass field names.
+ */
+const privateNames = {
+  regex: /^_[a-zA-Z]/,
+  nth_identifier: {
+    // Self-contained: @rollup/plugin-terser re-creates functions from source in its workers.
+    get(n) {
+      const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ$_0123456789";
+      let name = "";
+      let first = 54;
+      do {
+        name += chars[n % first];
+        n = Math.floor(n / first);
+        first = 64;
+      } while (n > 0);
+      return `_${name}`;
+    },
+  },
+};
 
 const iife = {
   input: `${src}/index.ts`,
