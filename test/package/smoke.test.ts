@@ -15,7 +15,7 @@ import { describe, expect, inject, it } from "vitest";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const dist = (file: string) => join(root, "dist", file);
-const probeScript = join(root, "test", "dist", "import-probe.mjs");
+const probeScript = join(root, "test", "package", "import-probe.mjs");
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 

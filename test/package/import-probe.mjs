@@ -3,7 +3,7 @@
 // handles it created while being imported. Spawned by smoke.test.ts; a fresh process is the only way
 // to see import-time effects (vitest has already loaded plenty by the time a test runs).
 //
-//   node test/dist/import-probe.mjs <import|require> <specifier> [connect]
+//   node test/package/import-probe.mjs <import|require> <specifier> [connect]
 //
 // `specifier` is a path (relative to the repo root) or a package name, resolved from here, so
 // "phx-channels" goes through the package's own `exports` map (Node applies the `node` condition).
