@@ -6,51 +6,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { createExampleApp, type Endpoint } from "../../src/server/index";
+import { RawWsClient } from "../support/raw-ws-client";
 
-type Ev = { type: "text"; data: string } | { type: "binary"; data: Buffer } | { type: "close"; code: number };
-
-class Client {
-  readonly ws: WebSocket;
-  private readonly events: Ev[] = [];
-  private wake: (() => void) | undefined;
-  constructor(url: string) {
-    this.ws = new WebSocket(url, { perMessageDeflate: false });
-    this.ws.on("message", (d: Buffer, bin: boolean) => this.push(bin ? { type: "binary", data: d } : { type: "text", data: d.toString() }));
-    this.ws.on("close", (code: number) => this.push({ type: "close", code }));
-    this.ws.on("error", () => undefined);
-  }
-  private push(e: Ev) {
-    this.events.push(e);
-    this.wake?.();
-  }
-  open(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.ws.once("open", () => resolve());
-      this.ws.once("error", reject);
-    });
-  }
-  async next(ms = 3000): Promise<Ev | undefined> {
-    const end = Date.now() + ms;
-    while (this.events.length === 0 && Date.now() < end) {
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, end - Date.now());
-        this.wake = () => (clearTimeout(t), r());
-      });
-    }
-    return this.events.shift();
-  }
-  async text(ms?: number): Promise<unknown> {
-    const e = await this.next(ms);
-    if (e?.type !== "text") throw new Error(`expected a text frame, got ${JSON.stringify(e)}`);
-    return JSON.parse(e.data);
-  }
-  send(frame: string | Buffer, binary?: boolean): void {
-    this.ws.send(frame, { binary: binary ?? typeof frame !== "string" });
-  }
-  close(): void {
-    this.ws.terminate();
-  }
-}
+const Client = RawWsClient;
+type Client = RawWsClient;
 
 let app: Endpoint;
 let port: number;

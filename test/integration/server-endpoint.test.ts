@@ -20,47 +20,12 @@ import {
   type ChannelDef,
   type ChannelSocket,
 } from "../../src/server/index";
+import { RawWsClient } from "../support/raw-ws-client";
 
-type Ev = { type: "text"; data: unknown } | { type: "binary"; data: Buffer } | { type: "close"; code: number };
-
-class Client {
-  readonly ws: WebSocket;
-  private readonly events: Ev[] = [];
-  private wake: (() => void) | undefined;
-  constructor(url: string, protocols?: string[]) {
-    this.ws = new WebSocket(url, protocols, { perMessageDeflate: false });
-    this.ws.on("message", (d: Buffer, bin: boolean) => this.push(bin ? { type: "binary", data: d } : { type: "text", data: JSON.parse(d.toString()) }));
-    this.ws.on("close", (code: number) => this.push({ type: "close", code }));
-    this.ws.on("error", () => undefined);
-  }
-  private push(e: Ev) {
-    this.events.push(e);
-    this.wake?.();
-  }
-  opened(): Promise<number> {
-    return new Promise((resolve) => {
-      this.ws.once("open", () => resolve(101));
-      this.ws.once("unexpected-response", (_q, res) => resolve(res.statusCode ?? 0));
-      this.ws.once("error", () => resolve(-1));
-    });
-  }
-  async next(ms = 3000): Promise<Ev | undefined> {
-    const end = Date.now() + ms;
-    while (this.events.length === 0 && Date.now() < end) {
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, end - Date.now());
-        this.wake = () => (clearTimeout(t), r());
-      });
-    }
-    return this.events.shift();
-  }
-  async text(ms?: number): Promise<unknown> {
-    const e = await this.next(ms);
-    if (e?.type !== "text") throw new Error(`expected text, got ${JSON.stringify(e)}`);
-    return e.data;
-  }
-  send(v: unknown): void {
-    this.ws.send(Buffer.isBuffer(v) ? v : JSON.stringify(v), { binary: Buffer.isBuffer(v) });
+/** A raw client whose `send` takes a value and sends it as JSON (buffers as binary frames). */
+class Client extends RawWsClient {
+  override send(v: unknown): void {
+    super.send(Buffer.isBuffer(v) ? v : JSON.stringify(v));
   }
 }
 
