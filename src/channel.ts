@@ -5,7 +5,7 @@
  */
 import { CHANNEL_EVENTS, CHANNEL_STATES, type ChannelState } from "./protocol";
 import { PushError, UsageError } from "./errors";
-import { EventEmitter, assertFunction, isThenable, iterate, rethrowAsync, safeCall, type IterateOptions } from "./emitter";
+import { assertFunction, isThenable, iterate, rethrowAsync, safeCall, type IterateOptions } from "./emitter";
 import { Push } from "./push";
 import { Timer } from "./timer";
 import type { Socket } from "./socket";
@@ -74,7 +74,9 @@ export class Channel<E extends EventMap = UntypedEvents> {
   private _paramsFn: (() => Params | PromiseLike<Params>) | null;
   private _paramsValue: Params;
   private _state: ChannelState = CHANNEL_STATES.closed;
-  private _emitter: EventEmitter | null = null;
+  // State listeners and stream ends: plain sets (registration order; a listener may unsubscribe while called).
+  private _listeners: Set<(change: ChannelStateChange) => void> | null = null;
+  private _ends: Set<() => void> | null = null;
   private _options: ChannelOptions | undefined;
   private _attempts = 0;
   private _failed = false;
@@ -242,12 +244,10 @@ export class Channel<E extends EventMap = UntypedEvents> {
     this._hasReplyBindings = false;
     this.socket.remove(this as unknown as Channel);
     if (this._state !== CHANNEL_STATES.closed) this._setState(CHANNEL_STATES.closed, "dispose");
-    if (this._emitter !== null) {
-      // Streams end even when the channel was already closed (no state change to see).
-      this._emitter.emit("dispose");
-      this._emitter.removeAllListeners();
-    }
-    this._emitter = null;
+    // Streams end even when the channel was already closed (no state change to see).
+    const ends = this._ends;
+    this._listeners = this._ends = null;
+    if (ends !== null) for (const end of [...ends]) end();
   }
 
   /** `using channel = socket.channel(...)` disposes it at the end of the scope. */
@@ -265,11 +265,11 @@ export class Channel<E extends EventMap = UntypedEvents> {
    */
   onStateChange(callback: (change: ChannelStateChange) => void): () => void {
     assertFunction(callback, "the state change callback");
-    const emitter = (this._emitter ??= new EventEmitter());
     const listener = (change: ChannelStateChange): void => safeCall(callback, change);
-    emitter.on("state", listener);
+    const listeners = (this._listeners ??= new Set());
+    listeners.add(listener);
     return () => {
-      emitter.off("state", listener);
+      listeners.delete(listener);
     };
   }
 
@@ -284,16 +284,17 @@ export class Channel<E extends EventMap = UntypedEvents> {
   stream<K extends InEvent<E>>(event: K, options: IterateOptions = {}): AsyncIterableIterator<InPayload<E, K>> {
     return iterate<InPayload<E, K>>((push, end) => {
       const ref = this.on(event, (payload) => push(payload));
-      const emitter = (this._emitter ??= new EventEmitter());
+      const listeners = (this._listeners ??= new Set());
+      const ends = (this._ends ??= new Set());
       const onState = (change: ChannelStateChange): void => {
         if (change.to === CHANNEL_STATES.closed || change.to === "failed") end();
       };
-      emitter.on("state", onState);
-      emitter.on("dispose", end);
+      listeners.add(onState);
+      ends.add(end);
       return () => {
         this.off(event, ref);
-        emitter.off("state", onState);
-        emitter.off("dispose", end);
+        listeners.delete(onState);
+        ends.delete(end);
       };
     }, options);
   }
@@ -546,12 +547,12 @@ export class Channel<E extends EventMap = UntypedEvents> {
     const from = this._state;
     if (from === next) return;
     this._state = next;
-    if (this._emitter !== null) this._emit(from, next, reason, error);
+    if (this._listeners !== null) this._emit(from, next, reason, error);
   }
 
   private _emit(from: ChannelLifecycleState, to: ChannelLifecycleState, reason: string, error?: unknown): void {
-    const emitter = this._emitter;
-    if (emitter === null || emitter.listenerCount("state") === 0) return;
+    const listeners = this._listeners;
+    if (listeners === null || listeners.size === 0) return;
     const change: ChannelStateChange = {
       from,
       to,
@@ -560,14 +561,8 @@ export class Channel<E extends EventMap = UntypedEvents> {
       nextRetryInMs: this.rejoinTimer.nextDelayMs,
     };
     if (error !== undefined) change.error = error;
-    try {
-      emitter.emit("state", change);
-    } catch (e) {
-      // eventemitter3 stops at the first throwing listener; surface it without breaking our flow.
-      safeCall(() => {
-        throw e;
-      });
-    }
+    // A snapshot: listeners added by a listener wait for the next change.
+    for (const listener of [...listeners]) listener(change);
   }
 }
 

@@ -23,7 +23,7 @@ import { defaultReconnectAfterMs, defaultRejoinAfterMs, type BackoffFn } from ".
 import { Timer } from "./timer";
 import { Channel } from "./channel";
 import type { Push } from "./push";
-import { EventEmitter, assertFunction, isThenable, iterate, noop, safeCall, type IterateOptions } from "./emitter";
+import { assertFunction, isThenable, iterate, noop, safeCall, type IterateOptions } from "./emitter";
 import { LongPoll, encodeBase64 } from "./transports/longpoll";
 import { globalWebSocket } from "./transports/websocket";
 import { installLifecycle } from "./lifecycle";
@@ -268,7 +268,7 @@ export class Socket {
   private readonly _options: SocketOptions;
   private readonly _defaultEncode: Encoder;
   private readonly _defaultDecode: Decoder;
-  private _emitter: EventEmitter | null = null;
+  private _listeners: Set<(change: SocketStateChange) => void> | null = null;
   private _state: SocketConnectionState = "closed";
   private _userClosed = true;
   private _suspended = false;
@@ -867,11 +867,11 @@ export class Socket {
    */
   onStateChange(callback: (change: SocketStateChange) => void): () => void {
     assertFunction(callback, "the state change callback");
-    const emitter = (this._emitter ??= new EventEmitter());
     const listener = (change: SocketStateChange): void => safeCall(callback, change);
-    emitter.on("state", listener);
+    const listeners = (this._listeners ??= new Set());
+    listeners.add(listener);
     return () => {
-      emitter.off("state", listener);
+      listeners.delete(listener);
     };
   }
 
@@ -1284,8 +1284,8 @@ export class Socket {
     const from = this._state;
     if (from === to && to !== "reconnecting") return;
     this._state = to;
-    const emitter = this._emitter;
-    if (emitter === null || emitter.listenerCount("state") === 0) return;
+    const listeners = this._listeners;
+    if (listeners === null || listeners.size === 0) return;
     const change: SocketStateChange = {
       from,
       to,
@@ -1294,7 +1294,8 @@ export class Socket {
       nextRetryInMs: this.reconnectTimer.nextDelayMs,
     };
     if (error !== undefined) change.error = error;
-    emitter.emit("state", change);
+    // A snapshot: listeners added by a listener wait for the next change.
+    for (const listener of [...listeners]) listener(change);
   }
 
   private _cancelProbe(): void {
