@@ -143,42 +143,28 @@ export function encodeAuthToken(token: string): string {
   return encodeBase64(new TextEncoder().encode(token)).replace(/=+$/, "");
 }
 
-/** Wraps a storage so a throwing or missing one falls back to memory. */
+/** Wraps a storage so a throwing or missing one (private mode, Node, React Native) falls back to memory. */
 function safeStorage(given: StorageLike | undefined): StorageLike {
   const memory = new Map<string, string>();
-  const resolve = (): StorageLike | undefined => {
-    if (given) return given;
+  // Every call may throw (a SecurityError for sessionStorage itself, a quota error): memory answers then.
+  const use = <T>(act: (s: StorageLike) => T, fallback: () => T): T => {
     try {
-      return (globalThis as { sessionStorage?: StorageLike }).sessionStorage;
+      const s = given || (globalThis as { sessionStorage?: StorageLike }).sessionStorage;
+      if (s) return act(s);
     } catch {
-      return undefined;
+      /* memory below */
     }
+    return fallback();
   };
   return {
-    getItem(key) {
-      try {
-        const s = resolve();
-        if (s) return s.getItem(key);
-      } catch {
-        /* fall through to memory */
-      }
-      return memory.get(key) ?? null;
-    },
+    getItem: (key) => use((s) => s.getItem(key), () => memory.get(key) ?? null),
     setItem(key, value) {
       memory.set(key, value);
-      try {
-        resolve()?.setItem(key, value);
-      } catch {
-        /* memory keeps it */
-      }
+      use((s) => s.setItem(key, value), noop);
     },
     removeItem(key) {
       memory.delete(key);
-      try {
-        resolve()?.removeItem(key);
-      } catch {
-        /* memory already forgot it */
-      }
+      use((s) => s.removeItem(key), noop);
     },
   };
 }
@@ -403,7 +389,7 @@ export class Socket {
    */
   connect(params?: ParamsInput): void {
     if (params) {
-      if (this.hasLogger()) this.log("socket", "passing params to connect is deprecated; pass params to the Socket constructor");
+      this.log("socket", "passing params to connect is deprecated; pass params to the Socket constructor");
       this.params = toFn<Params | PromiseLike<Params>>(params);
     }
     this._userClosed = false;
@@ -472,12 +458,8 @@ export class Socket {
 
   /** Removes the callbacks registered under `refs`. */
   off(refs: readonly string[]): void {
-    const keep = <T extends [string, unknown]>(list: T[]): T[] => list.filter(([ref]) => refs.indexOf(ref) === -1);
-    const cbs = this.stateChangeCallbacks;
-    cbs.open = keep(cbs.open);
-    cbs.close = keep(cbs.close);
-    cbs.error = keep(cbs.error);
-    cbs.message = keep(cbs.message);
+    const cbs = this.stateChangeCallbacks as unknown as Record<string, Array<[string, unknown]>>;
+    for (const kind in cbs) cbs[kind] = (cbs[kind] as Array<[string, unknown]>).filter(([ref]) => refs.indexOf(ref) === -1);
   }
 
   /**
@@ -495,16 +477,9 @@ export class Socket {
 
   /** "connecting", "open", "closing" or "closed", from the transport's readyState. */
   connectionState(): "connecting" | "open" | "closing" | "closed" {
-    switch (this.conn ? this.conn.readyState : -1) {
-      case SOCKET_STATES.connecting:
-        return "connecting";
-      case SOCKET_STATES.open:
-        return "open";
-      case SOCKET_STATES.closing:
-        return "closing";
-      default:
-        return "closed";
-    }
+    // Indexed by readyState (0 connecting, 1 open, 2 closing, 3 closed).
+    const states = ["connecting", "open", "closing"] as const;
+    return (this.conn && states[this.conn.readyState]) || "closed";
   }
 
   /** True when the transport is open. */
@@ -598,7 +573,7 @@ export class Socket {
   heartbeatTimeout(): void {
     if (this.pendingHeartbeatRef === null) return;
     this.pendingHeartbeatRef = null;
-    if (this.hasLogger()) this.log("transport", "heartbeat timeout. Attempting to re-establish connection");
+    this.log("transport", "heartbeat timeout. Attempting to re-establish connection");
     this._abandon("heartbeat timeout");
   }
 
@@ -637,7 +612,7 @@ export class Socket {
     if (list === undefined) return;
     for (const chan of list) {
       if (chan !== except && (chan.isJoined() || chan.isJoining())) {
-        if (this.hasLogger()) this.log("transport", `leaving duplicate topic "${topic}"`);
+        this.log("transport", `leaving duplicate topic "${topic}"`);
         chan.leave();
       }
     }
@@ -697,7 +672,7 @@ export class Socket {
 
   /** The connection closed (by the server, the network, or us). */
   onConnClose(event: CloseEventLike): void {
-    if (this.hasLogger()) this.log("transport", "close", event);
+    this.log("transport", "close", event);
     const conn = this.conn;
     if (conn) this._dropConn(conn);
     this.clearHeartbeats();
@@ -712,7 +687,7 @@ export class Socket {
 
   /** The transport reported an error. */
   onConnError(error: unknown): void {
-    if (this.hasLogger()) this.log("transport", "error", error);
+    this.log("transport", "error", error);
     const transportBefore = this.transport;
     const establishedBefore = this.establishedConnections;
     const callbacks = this.stateChangeCallbacks.error;
@@ -974,7 +949,7 @@ export class Socket {
     this._probeTimer = setTimeout(() => {
       this._probeTimer = null;
       if (this.conn === conn && !this._userClosed) {
-        if (this.hasLogger()) this.log("transport", `no answer to the ${reason} probe: reconnecting`);
+        this.log("transport", `no answer to the ${reason} probe: reconnecting`);
         this._abandon(`${reason} probe timeout`);
       }
     }, limit);
@@ -989,7 +964,7 @@ export class Socket {
   private _reconnectNow(): void {
     if (this._userClosed || this._failed) return;
     if (this._pageHidden()) {
-      if (this.hasLogger()) this.log("transport", "Not reconnecting as page is hidden!");
+      this.log("transport", "Not reconnecting as page is hidden!");
       this._suspended = true;
       this._setState("waiting", "page hidden");
       return;
@@ -1115,7 +1090,7 @@ export class Socket {
       `gave up reconnecting after ${attempts} attempt${attempts === 1 ? "" : "s"} (${reason}); call connect() to try again`,
       { cause: error },
     );
-    if (this.hasLogger()) this.log("transport", failure.message, error);
+    this.log("transport", failure.message, error);
     this._setState("failed", reason, failure);
   }
 
@@ -1151,7 +1126,7 @@ export class Socket {
       if (code) conn.close(code, reason ?? "");
       else conn.close();
     } catch (error) {
-      if (this.hasLogger()) this.log("transport", "close failed", error);
+      this.log("transport", "close failed", error);
     }
   }
 
@@ -1327,7 +1302,7 @@ export class Socket {
   }
 
   private _switchTo(transport: TransportConstructor, reason: string): void {
-    if (this.hasLogger()) this.log("transport", "falling back to LongPoll...", reason);
+    this.log("transport", "falling back to LongPoll...", reason);
     this.replaceTransport(transport);
     this.transportConnect();
   }
@@ -1345,7 +1320,7 @@ export class Socket {
     if (attempt === null) return;
     if (!attempt.primary) {
       if (!this.primaryPassedHealthCheck) this.sessionStore.setItem(FALLBACK_STORAGE_KEY, "true");
-      if (this.hasLogger()) this.log("transport", "established LongPoll fallback");
+      this.log("transport", "established LongPoll fallback");
       this._fallback = null;
       return;
     }
@@ -1354,7 +1329,7 @@ export class Socket {
     this.fallbackTimer = setTimeout(() => this._fallBack("no ping answer"), attempt.ms);
     this.ping((rtt) => {
       if (this._fallback !== attempt) return;
-      if (this.hasLogger()) this.log("transport", "connected to primary after", rtt);
+      this.log("transport", "connected to primary after", rtt);
       this.primaryPassedHealthCheck = true;
       this._fallback = null;
       this._cancelFallbackTimer();
@@ -1364,7 +1339,7 @@ export class Socket {
   private _fallbackOnError(error: unknown): boolean {
     const attempt = this._fallback;
     if (attempt === null || !attempt.primary || attempt.established) return false;
-    if (this.hasLogger()) this.log("transport", "error", error);
+    this.log("transport", "error", error);
     this._cancelFallbackTimer();
     this._fallBack("error");
     return true;
