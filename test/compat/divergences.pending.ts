@@ -6,7 +6,7 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { IMPLS, ManualTransport, joinOk, manualSocket, useCompatCleanup } from "./impls";
+import { BrowserLikeTransport, IMPLS, ManualTransport, joinOk, lastTransport, manualSocket, useCompatCleanup } from "./impls";
 
 useCompatCleanup();
 beforeEach(() => {
@@ -36,5 +36,146 @@ describe.each(IMPLS)("Divergences (%s)", (_name, impl) => {
     channel.trigger("evt", { a: 1 });
     expect(channel.joinRef()).toBeUndefined();
     expect(cb).toHaveBeenCalledWith({ a: 1 }, undefined, undefined);
+  });
+
+  it("push(event, null) sends an empty object payload", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("room:1");
+    joinOk(channel, t);
+    channel.push("x", null);
+    expect(t.frames().pop()![4]).toEqual({});
+  });
+
+  it("the reason a transport close gives the channels is {source: 'transport', reason: 'connection_closed'}", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("a");
+    joinOk(channel, t);
+    const onError = vi.fn();
+    channel.onError(onError);
+    t.drop();
+    expect(onError).toHaveBeenCalledWith({ source: "transport", reason: "connection_closed" });
+  });
+
+  it("the reason a transport error gives the channels is {source: 'transport', reason: 'connection_error'}", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("a");
+    joinOk(channel, t);
+    const onError = vi.fn();
+    channel.onError(onError);
+    t.onerror!({ type: "error" });
+    expect(onError).toHaveBeenCalledWith({ source: "transport", reason: "connection_error" });
+  });
+
+  it("the reason a heartbeat timeout gives the channels is {source: 'transport', reason: 'heartbeat_timeout'}", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    const channel = socket.channel("a");
+    joinOk(channel, t);
+    const onError = vi.fn();
+    channel.onError(onError);
+    vi.advanceTimersByTime(200);
+    expect(onError).toHaveBeenCalledWith({ source: "transport", reason: "heartbeat_timeout" });
+  });
+
+  it("push.trigger(status, response) goes through channel.trigger(push.refEvent, {status, response})", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("room:1");
+    joinOk(channel, t);
+    const push = channel.push("evt", {});
+    const spy = vi.spyOn(channel, "trigger");
+    push.trigger("ok", { a: 1 });
+    expect(spy).toHaveBeenCalledWith(`chan_reply_${push.ref}`, { status: "ok", response: { a: 1 } });
+  });
+
+  it("channel.trigger(push.refEvent, {status, response}) resolves the push", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("room:1");
+    joinOk(channel, t);
+    const ok = vi.fn();
+    const push = channel.push("evt", {}).receive("ok", ok);
+    expect(push.refEvent).toBe(`chan_reply_${push.ref}`);
+    channel.trigger(push.refEvent, { status: "ok", response: { b: 1 } });
+    expect(ok).toHaveBeenCalledWith({ b: 1 });
+  });
+
+  it("disconnect() then connect() at once: the old transport's close does not reach onClose", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, { transport: BrowserLikeTransport });
+    const onClose = vi.fn();
+    socket.onClose(onClose);
+    socket.disconnect();
+    socket.connect();
+    vi.advanceTimersByTime(1);
+    expect(ManualTransport.instances).toHaveLength(2);
+    expect(onClose).not.toHaveBeenCalled();
+  });
+
+  it("connect(params) (deprecated) logs a deprecation to console.log and uses the params", () => {
+    const spy = vi.spyOn(console, "log").mockImplementation(() => {});
+    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport });
+    socket.connect({ a: "1" });
+    expect(socket.params()).toEqual({ a: "1" });
+    expect(lastTransport().url).toBe("ws://h/socket/websocket?a=1&vsn=2.0.0");
+    expect(spy).toHaveBeenCalled();
+  });
+});
+
+// Differences that look deliberate (README "Migrating from phoenix.js" / issue 2): kept here so
+// they stay visible; they pass on phoenix.js and fail on ours by design.
+describe.each(IMPLS)("Deliberate? divergences (%s)", (_name, impl) => {
+  it("a new channel has phoenix's own bindings (phx_close, phx_error, phx_reply) and user refs start at 3", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    const channel = socket.channel("t");
+    expect(channel.bindings.map((b: any) => b.event)).toEqual(["phx_close", "phx_error", "phx_reply"]);
+    expect(channel.on("x", () => {})).toBe(3);
+  });
+
+  it("a waiting push has a chan_reply_<ref> binding on its channel", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("room:1");
+    joinOk(channel, t);
+    const push = channel.push("evt", {});
+    expect(channel.bindings.some((b: any) => b.event === push.refEvent)).toBe(true);
+  });
+
+  it("creating a channel registers onError/onOpen on the socket (stateChangeRefs, two refs consumed)", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    const channel = socket.channel("t");
+    expect(channel.stateChangeRefs).toEqual(["1", "2"]);
+    expect(socket.stateChangeCallbacks.open).toHaveLength(1);
+    expect(socket.stateChangeCallbacks.error).toHaveLength(1);
+    expect(socket.makeRef()).toBe("3");
+  });
+
+  it("an onMessage hook that returns nothing for a payload makes trigger() throw", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    const channel = socket.channel("t");
+    channel.onMessage = () => undefined;
+    expect(() => channel.trigger("evt", { a: 1 })).toThrow(/onMessage callbacks must return the payload/);
+  });
+
+  it("a throwing binding propagates out of trigger() synchronously", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    const channel = socket.channel("t");
+    channel.on("evt", () => {
+      throw new Error("boom");
+    });
+    expect(() => channel.trigger("evt", {})).toThrow("boom");
+  });
+
+  it("vsn 1.0.0 only changes the URL: frames stay V2 arrays", () => {
+    const { socket, t } = manualSocket(impl, { vsn: "1.0.0" });
+    socket.push({ topic: "t", event: "e", payload: {}, ref: "1", join_ref: null });
+    expect(t.sent).toEqual(['[null,"1","t","e",{}]']);
+  });
+
+  it("a buffered push that timed out stays in pushBuffer", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl);
+    const channel = socket.channel("t");
+    channel.join(5000);
+    channel.push("late", {}, 100);
+    vi.advanceTimersByTime(100);
+    expect(channel.pushBuffer).toHaveLength(1);
   });
 });

@@ -131,3 +131,18 @@ export function joinOk(channel: any, t: ManualTransport, response: unknown = {})
   t.receive(join[0], join[1], channel.topic, "phx_reply", { status: "ok", response });
   return push;
 }
+
+/**
+ * A ManualTransport that closes like a browser WebSocket: `close()` moves to CLOSING at once,
+ * and the close event (CLOSED, wasClean) follows on a later macrotask.
+ */
+export class BrowserLikeTransport extends ManualTransport {
+  override close(code?: number, reason?: string): void {
+    this.closed.push([code, reason]);
+    this.readyState = 2;
+    setTimeout(() => {
+      this.readyState = 3;
+      this.onclose?.({ code: code ?? 1005, reason: reason ?? "", wasClean: true, type: "close" });
+    }, 0);
+  }
+}

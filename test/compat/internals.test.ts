@@ -1,0 +1,278 @@
+/**
+ * Differential: the internals that suites and wrappers written for phoenix.js reach past the
+ * documented API for (issue 2, item 13), run against phoenix.js 1.8.16 (the oracle) and ours.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  BrowserLikeTransport,
+  IMPLS,
+  ManualTransport,
+  MockWebSocket,
+  joinOk,
+  lastTransport,
+  manualSocket,
+  mockEndpoint,
+  useCompatCleanup,
+} from "./impls";
+
+useCompatCleanup();
+beforeEach(() => {
+  ManualTransport.instances = [];
+});
+
+describe.each(IMPLS)("Socket internals (%s)", (_name, impl) => {
+  it("sendBuffer holds one function per buffered push", () => {
+    const { socket } = manualSocket(impl, {}, false);
+    socket.push({ topic: "t", event: "x", payload: {}, ref: "1", join_ref: null });
+    expect(socket.sendBuffer).toHaveLength(1);
+    expect(typeof socket.sendBuffer[0]).toBe("function");
+  });
+
+  it("disconnect() keeps the pushes buffered while connecting", () => {
+    const { socket } = manualSocket(impl, {}, false);
+    socket.push({ topic: "t", event: "x", payload: {}, ref: "1", join_ref: null });
+    socket.disconnect();
+    expect(socket.sendBuffer).toHaveLength(1);
+  });
+
+  it("drops a buffered channel push whose join ref is outdated by the time it is flushed", () => {
+    const { socket, t } = manualSocket(impl, {}, false);
+    const channel = socket.channel("t");
+    channel.join();
+    socket.push({ topic: "t", event: "x", payload: {}, ref: "99", join_ref: "old" }, channel);
+    t.open();
+    expect(t.frames().map((f) => f[3])).toEqual(["phx_join"]);
+  });
+
+  it("holds heartbeatTimer while waiting to send and heartbeatTimeoutTimer while waiting for the reply", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    expect(socket.heartbeatTimer).toBeTruthy();
+    vi.advanceTimersByTime(100);
+    expect(socket.heartbeatTimeoutTimer).toBeTruthy();
+  });
+
+  it("onConnMessage() with the pending heartbeat's reply clears pendingHeartbeatRef", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    socket.sendHeartbeat();
+    const ref = socket.pendingHeartbeatRef;
+    socket.onConnMessage({ data: JSON.stringify([null, ref, "phoenix", "phx_reply", { status: "ok", response: {} }]) });
+    expect(socket.pendingHeartbeatRef).toBeNull();
+  });
+
+  it("transportConnect() creates the transport and wires its handlers", () => {
+    const socket = new impl.Socket("ws://h.example/socket", { transport: ManualTransport });
+    socket.transportConnect();
+    const t = lastTransport();
+    expect(socket.conn).toBe(t);
+    expect([t.onopen, t.onclose, t.onerror, t.onmessage].every((h) => typeof h === "function")).toBe(true);
+  });
+
+  it("teardown(callback) with no connection calls back at once", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    const cb = vi.fn();
+    socket.teardown(cb);
+    expect(cb).toHaveBeenCalledTimes(1);
+  });
+
+  it("counts establishedConnections across reconnects", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    t.drop();
+    vi.advanceTimersByTime(10);
+    lastTransport().open();
+    expect(socket.establishedConnections).toBe(2);
+  });
+
+  it("replaceTransport() closes the connection and uses the new transport class from then on", () => {
+    const { socket, t } = manualSocket(impl);
+    class Other extends ManualTransport {}
+    socket.replaceTransport(Other);
+    expect(t.closed).toHaveLength(1);
+    expect(socket.transport).toBe(Other);
+    expect(socket.conn).toBeFalsy();
+    socket.connect();
+    expect(lastTransport()).toBeInstanceOf(Other);
+  });
+
+  it("off() with refs it does not know leaves the callbacks alone", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    socket.onOpen(() => {});
+    socket.off(["nope"]);
+    expect(socket.stateChangeCallbacks.open).toHaveLength(1);
+  });
+
+  it("calls onMessage callbacks after the channel bindings", () => {
+    const { socket, t } = manualSocket(impl);
+    const order: string[] = [];
+    const a = socket.channel("a");
+    a.on("x", () => order.push("binding"));
+    socket.onMessage(() => order.push("onMessage"));
+    t.receive(null, null, "a", "x", {});
+    expect(order).toEqual(["binding", "onMessage"]);
+  });
+
+  it("a channel's join ref comes from the socket's ref sequence", () => {
+    const { socket } = manualSocket(impl);
+    socket.onOpen(() => {});
+    const channel = socket.channel("t");
+    channel.join();
+    expect(channel.joinRef()).toBe(String(socket.ref));
+  });
+
+  it("keeps two channels on one topic in channels until one joins", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    const a = socket.channel("a");
+    const b = socket.channel("a");
+    expect(socket.channels).toEqual([a, b]);
+  });
+
+  it("errors joined and joining channels on a close, and leaves closed ones alone", () => {
+    const { socket, t } = manualSocket(impl);
+    const joined = socket.channel("a");
+    joinOk(joined, t);
+    const joining = socket.channel("b");
+    joining.join();
+    const idle = socket.channel("c");
+    t.drop();
+    expect([joined.state, joining.state, idle.state]).toEqual(["errored", "errored", "closed"]);
+  });
+
+  it("onConnError() resets the rejoin timers of the channels", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("t");
+    channel.join();
+    t.receive(channel.joinRef(), channel.joinRef(), "t", "phx_reply", { status: "error", response: {} });
+    vi.advanceTimersByTime(1000);
+    expect(channel.rejoinTimer.tries).toBe(1);
+    socket.onConnError({});
+    expect(channel.rejoinTimer.tries).toBe(0);
+  });
+});
+
+describe.each(IMPLS)("Socket close over a browser-like transport (%s)", (_name, impl) => {
+  it("disconnect(callback, code, reason) calls onClose once with the transport's close event, then the callback", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, { transport: BrowserLikeTransport });
+    const onClose = vi.fn();
+    socket.onClose(onClose);
+    const cb = vi.fn();
+    socket.disconnect(cb, 1000, "bye");
+    vi.advanceTimersByTime(1);
+    expect(onClose).toHaveBeenCalledTimes(1);
+    expect(onClose.mock.calls[0]![0]).toMatchObject({ code: 1000, reason: "bye" });
+    vi.advanceTimersByTime(1000);
+    expect(cb).toHaveBeenCalledTimes(1);
+  });
+
+  it("a heartbeat timeout closes, reports onClose and reconnects", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl, { transport: BrowserLikeTransport, heartbeatIntervalMs: 100 });
+    const onClose = vi.fn();
+    socket.onClose(onClose);
+    vi.advanceTimersByTime(200);
+    expect(t.closed).toEqual([[1000, "heartbeat timeout"]]);
+    vi.advanceTimersByTime(1);
+    expect(onClose).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(1000);
+    expect(ManualTransport.instances).toHaveLength(2);
+  });
+
+  it("disconnect() over mock-socket calls onClose and the callback", async () => {
+    vi.useFakeTimers();
+    const { endPoint } = mockEndpoint();
+    const socket = new impl.Socket(endPoint, { transport: MockWebSocket });
+    socket.connect();
+    await vi.advanceTimersByTimeAsync(10);
+    const onClose = vi.fn();
+    socket.onClose(onClose);
+    const cb = vi.fn();
+    socket.disconnect(cb);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(onClose).toHaveBeenCalledTimes(1);
+    expect(cb).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe.each(IMPLS)("Channel and Push internals (%s)", (_name, impl) => {
+  function joined(): { socket: any; t: ManualTransport; channel: any } {
+    const { socket, t } = manualSocket(impl, { heartbeatIntervalMs: 600000 });
+    const channel = socket.channel("room:1");
+    joinOk(channel, t);
+    return { socket, t, channel };
+  }
+
+  it("push.recHooks lists {status, callback} and push.sent tells it went out", () => {
+    const { channel } = joined();
+    const cb = (): void => {};
+    const push = channel.push("evt", {}).receive("ok", cb);
+    expect(push.recHooks).toEqual([{ status: "ok", callback: cb }]);
+    expect(push.sent).toBe(true);
+  });
+
+  it("a buffered push has sent false", () => {
+    const { socket } = manualSocket(impl);
+    const channel = socket.channel("t");
+    channel.join();
+    expect(channel.push("x", {}).sent).toBe(false);
+  });
+
+  it("channel.trigger('phx_reply', reply, ref) resolves the push with that ref", () => {
+    const { channel } = joined();
+    const ok = vi.fn();
+    const push = channel.push("evt", {}).receive("ok", ok);
+    channel.trigger("phx_reply", { status: "ok", response: { c: 1 } }, push.ref);
+    expect(ok).toHaveBeenCalledWith({ c: 1 });
+  });
+
+  it("a binding on phx_reply sees the join reply", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("a");
+    const cb = vi.fn();
+    channel.on("phx_reply", cb);
+    joinOk(channel, t, { hi: 1 });
+    expect(cb).toHaveBeenCalledWith({ status: "ok", response: { hi: 1 } }, channel.joinRef(), channel.joinRef());
+  });
+
+  it("a phx_error while joining forgets the join ref and errors the channel", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl);
+    const channel = socket.channel("t");
+    channel.join();
+    channel.trigger("phx_error", {});
+    expect(channel.joinPush.ref).toBeNull();
+    expect(channel.state).toBe("errored");
+  });
+
+  it("setting channel.state to errored makes the next socket open rejoin it", () => {
+    const { socket, t } = manualSocket(impl, {}, false);
+    const channel = socket.channel("t");
+    channel.joinedOnce = true;
+    channel.state = "errored";
+    t.open();
+    expect(channel.state).toBe("joining");
+  });
+
+  it("leave() on an errored channel closes it and removes it from the socket", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("a");
+    joinOk(channel, t);
+    t.drop();
+    channel.leave();
+    expect(channel.state).toBe("closed");
+    expect(socket.channels).toEqual([]);
+  });
+
+  it("pushes on an errored channel are buffered", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("a");
+    joinOk(channel, t);
+    t.drop();
+    channel.push("x", {});
+    expect(channel.pushBuffer).toHaveLength(1);
+  });
+});
