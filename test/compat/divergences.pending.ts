@@ -120,6 +120,31 @@ describe.each(IMPLS)("Divergences (%s)", (_name, impl) => {
   });
 });
 
+describe.each(IMPLS)("Serializer divergences (%s)", (_name, impl) => {
+  it("the Serializer exposes HEADER_LENGTH, META_LENGTH, KINDS, binaryEncode and binaryDecode", () => {
+    const S = impl.Serializer;
+    expect([S.HEADER_LENGTH, S.META_LENGTH, S.KINDS]).toEqual([1, 4, { push: 0, reply: 1, broadcast: 2 }]);
+    expect(typeof S.binaryEncode).toBe("function");
+    expect(typeof S.binaryDecode).toBe("function");
+  });
+
+  it("deliberate? a binary push with a null join_ref carries the 4 bytes 'null' (phoenix.js encodes String(null))", () => {
+    let out: any;
+    impl.Serializer.encode({ join_ref: null, ref: "1", topic: "t", event: "e", payload: new Uint8Array([1]).buffer }, (r: unknown) => {
+      out = r;
+    });
+    expect([...new Uint8Array(out)]).toEqual([0, 4, 1, 1, 1, ...new TextEncoder().encode("null1te"), 1]);
+  });
+
+  it("deliberate? a Uint8Array payload is sent as JSON (an object of indexes), not as a binary frame", () => {
+    let out: any;
+    impl.Serializer.encode({ join_ref: "1", ref: "1", topic: "t", event: "e", payload: new Uint8Array([1]) }, (r: unknown) => {
+      out = r;
+    });
+    expect(out).toBe('["1","1","t","e",{"0":1}]');
+  });
+});
+
 // Differences that look deliberate (README "Migrating from phoenix.js" / issue 2): kept here so
 // they stay visible; they pass on phoenix.js and fail on ours by design.
 describe.each(IMPLS)("Deliberate? divergences (%s)", (_name, impl) => {
