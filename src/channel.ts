@@ -6,7 +6,7 @@
 import { CHANNEL_EVENTS, CHANNEL_STATES, type ChannelState } from "./protocol";
 import { PushError, UsageError } from "./errors";
 import { assertFunction, isThenable, iterate, rethrowAsync, safeCall, type IterateOptions } from "./emitter";
-import { Push } from "./push";
+import { Push, type PushReply } from "./push";
 import { Timer } from "./timer";
 import type { Socket } from "./socket";
 import type {
@@ -96,7 +96,8 @@ export class Channel<E extends EventMap = UntypedEvents> {
     this.socket = socket;
     this.timeout = socket.timeout;
     this._options = options;
-    this.joinPush = new Push<JoinReplyOf<E>>(this as unknown as Channel, CHANNEL_EVENTS.join, undefined, this.timeout);
+    // As in phoenix.js, `joinPush.payload()` gives the params even before the first join.
+    this.joinPush = new Push<JoinReplyOf<E>>(this as unknown as Channel, CHANNEL_EVENTS.join, this._paramsFn ?? this._paramsValue, this.timeout);
     this.rejoinTimer = new Timer(rejoinTick as unknown as (arg?: never) => void, socket.rejoinAfterMs, this);
   }
 
@@ -201,7 +202,8 @@ export class Channel<E extends EventMap = UntypedEvents> {
     if (!this.joinedOnce) {
       throw new UsageError(`tried to push "${event}" to "${this.topic}" before joining. Use channel.join() before pushing events`);
     }
-    const push = new Push<ReplyOf<E, K>>(this as unknown as Channel, event, payload === undefined ? {} : payload, timeout);
+    // Any falsy payload (undefined, null) is sent as {}, as phoenix.js does.
+    const push = new Push<ReplyOf<E, K>>(this as unknown as Channel, event, payload || {}, timeout);
     if (this.canPush()) {
       push.send();
     } else {
@@ -354,12 +356,13 @@ export class Channel<E extends EventMap = UntypedEvents> {
       if (ref != null) {
         const push = this.socket._replies.get(ref);
         if (push !== undefined && push.channel === (this as unknown as Channel)) {
-          // A malformed reply still ends the push (as an error) rather than leaving it unresolved.
-          const wellFormed =
-            handled !== null && typeof handled === "object" && typeof (handled as { status?: unknown }).status === "string";
-          push._onReply(wellFormed ? (handled as { status: string; response: unknown }) : { status: "error", response: handled });
+          push._onReply(asReply(handled));
         }
       }
+    } else if (event.charCodeAt(0) === 99 /* c */ && event.startsWith("chan_reply_")) {
+      // `push.trigger()`, and code written for phoenix.js, answer a push through its refEvent.
+      const push = this.socket._replies.get(event.slice(11));
+      if (push !== undefined && push.channel === (this as unknown as Channel)) push._onReply(asReply(handled));
     } else if (event === CHANNEL_EVENTS.close) {
       this._onClose();
     } else if (event === CHANNEL_EVENTS.error) {
@@ -568,6 +571,13 @@ export class Channel<E extends EventMap = UntypedEvents> {
 
 function rejoinTick(channel: Channel): void {
   if (channel.socket.isConnected()) channel.rejoin();
+}
+
+/** A reply payload as a push takes it: a malformed one still ends the push (as an error), never leaves it waiting. */
+function asReply(payload: unknown): PushReply {
+  return payload !== null && typeof payload === "object" && typeof (payload as { status?: unknown }).status === "string"
+    ? (payload as PushReply)
+    : { status: "error", response: payload };
 }
 
 function passThrough(_event: string, payload: unknown): unknown {

@@ -175,8 +175,12 @@ export class Push<R = unknown> implements PromiseLike<R> {
 
   /** Delivers a reply (or a local outcome such as "timeout") to the hooks. */
   trigger(status: string, response: unknown): void {
-    if (this.ref === null && status !== "dropped") return;
-    this._onReply({ status, response });
+    if (this.ref === null) {
+      if (status === "dropped") this._onReply({ status, response });
+      return;
+    }
+    // Through the channel, as phoenix.js does: onMessage hooks and refEvent bindings see it.
+    this.channel.trigger(this.refEvent as string, { status, response });
   }
 
   /** @internal A reply arrived for this push's ref. */

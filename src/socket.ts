@@ -126,6 +126,11 @@ function serialize(obj: Params, parentKey: string | null, out: string[]): void {
   }
 }
 
+/** A heartbeat message, shaped as phoenix.js passes it to `socket.push` (no `join_ref` key). */
+function heartbeat(ref: string): Message {
+  return { topic: PHOENIX_TOPIC, event: "heartbeat", payload: {}, ref } as Message;
+}
+
 /** Appends params to a URL in Phoenix's `a[b]=c` form. */
 export function appendParams(url: string, params: Params): string {
   const parts: string[] = [];
@@ -330,7 +335,7 @@ export class Socket {
       const wasOpen = conn.readyState === SOCKET_STATES.open;
       this._dropConn(conn);
       this._close(conn);
-      if (wasOpen) this.triggerChanError("transport replaced");
+      if (wasOpen) this.triggerChanError("connection_closed");
     }
     this.transport = newTransport;
   }
@@ -389,7 +394,8 @@ export class Socket {
    */
   connect(params?: ParamsInput): void {
     if (params) {
-      this.log("socket", "passing params to connect is deprecated; pass params to the Socket constructor");
+      // Always said, logger or not, as phoenix.js does: it is a migration hint.
+      console.log("passing params to connect is deprecated. Instead pass :params to the Socket constructor");
       this.params = toFn<Params | PromiseLike<Params>>(params);
     }
     this._userClosed = false;
@@ -471,7 +477,7 @@ export class Socket {
     if (!this.isConnected()) return false;
     const ref = this.makeRef();
     this._pings.set(ref, { start: Date.now(), callback });
-    this.push({ topic: PHOENIX_TOPIC, event: "heartbeat", payload: {}, ref, join_ref: null });
+    this.push(heartbeat(ref));
     return true;
   }
 
@@ -561,7 +567,7 @@ export class Socket {
       return;
     }
     this.pendingHeartbeatRef = this.makeRef();
-    this.push({ topic: PHOENIX_TOPIC, event: "heartbeat", payload: {}, ref: this.pendingHeartbeatRef, join_ref: null });
+    this.push(heartbeat(this.pendingHeartbeatRef));
     this.heartbeatTimeoutTimer = setTimeout(() => this.heartbeatTimeout(), this.heartbeatIntervalMs);
   }
 
@@ -676,7 +682,7 @@ export class Socket {
     const conn = this.conn;
     if (conn) this._dropConn(conn);
     this.clearHeartbeats();
-    this.triggerChanError("transport closed");
+    this.triggerChanError("connection_closed");
     if (!this.closeWasClean && !this._userClosed) {
       this._scheduleReconnect("transport closed", new ConnectionError(`the connection closed (code ${String(event.code)})`, { cause: event }));
     } else {
@@ -697,11 +703,11 @@ export class Socket {
     const channels = this.channels;
     for (let i = 0; i < channels.length; i++) (channels[i] as Channel).rejoinTimer.reset();
     if (this._fallbackOnError(error)) return;
-    if (transportBefore === this.transport || establishedBefore > 0) this.triggerChanError("transport error");
+    if (transportBefore === this.transport || establishedBefore > 0) this.triggerChanError("connection_error");
   }
 
   /** Errors every channel that is joined or joining (they rejoin on the next open). */
-  triggerChanError(reason = "transport closed"): void {
+  triggerChanError(reason = "connection_closed"): void {
     const channels = this.channels;
     for (let i = 0; i < channels.length; i++) {
       const chan = channels[i] as Channel;
@@ -792,7 +798,7 @@ export class Socket {
     this._setState("closing", "disconnect");
     this._dropConn(conn);
     this._close(conn, code, reason);
-    this.triggerChanError("disconnect");
+    this.triggerChanError("connection_closed");
     this._setState(this._suspended ? "waiting" : "closed", "disconnect");
     const event: CloseEventLike = { type: "close", code: code ?? WS_CLOSE_NORMAL, reason: reason ?? "", wasClean: true };
     this._notifyClose(event);
@@ -1105,7 +1111,8 @@ export class Socket {
       this._dropConn(conn);
       this._close(conn, WS_CLOSE_NORMAL, reason);
     }
-    this.triggerChanError(reason);
+    // Both callers (heartbeat and probe) saw a ping go unanswered: phoenix.js's reason for that.
+    this.triggerChanError("heartbeat_timeout");
     this._scheduleReconnect(reason, new ConnectionError(reason));
     const event: CloseEventLike = { type: "close", code: WS_CLOSE_NORMAL, reason, wasClean: false };
     this._notifyClose(event);
