@@ -145,6 +145,29 @@ describe.each(IMPLS)("Serializer divergences (%s)", (_name, impl) => {
   });
 });
 
+describe.each(IMPLS)("Presence divergences (%s)", (_name, impl) => {
+  it("Presence.syncDiff copies joined presences: changing the diff afterwards does not change the state", () => {
+    const diff = { joins: { u1: { metas: [{ phx_ref: "a", n: 1 }] } }, leaves: {} };
+    const state = impl.Presence.syncDiff({}, diff);
+    diff.joins.u1.metas[0]!.n = 2;
+    expect(state.u1.metas[0].n).toBe(1);
+  });
+
+  it("Presence.syncDiff on a plain object returns a state without a prototype", () => {
+    const state = impl.Presence.syncDiff({}, { joins: { u1: { metas: [{ phx_ref: "1" }] } }, leaves: {} });
+    expect(Object.getPrototypeOf(state)).toBeNull();
+  });
+
+  it("a Presence instance keeps its callbacks in presence.caller {onJoin, onLeave, onSync}", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    const presence = new impl.Presence(socket.channel("x"));
+    const onSync = (): void => {};
+    presence.onSync(onSync);
+    expect(Object.keys(presence.caller).sort()).toEqual(["onJoin", "onLeave", "onSync"]);
+    expect(presence.caller.onSync).toBe(onSync);
+  });
+});
+
 // Differences that look deliberate (README "Migrating from phoenix.js" / issue 2): kept here so
 // they stay visible; they pass on phoenix.js and fail on ours by design.
 describe.each(IMPLS)("Deliberate? divergences (%s)", (_name, impl) => {
