@@ -16,14 +16,8 @@
  * @module
  */
 import { ConnectionError, UsageError } from "../errors";
-import { noop } from "../emitter";
-import {
-  AUTH_TOKEN_HEADER,
-  AUTH_TOKEN_PREFIX,
-  DEFAULT_LONGPOLLER_TIMEOUT,
-  SOCKET_STATES,
-  type SocketReadyState,
-} from "../protocol";
+import { noop, rethrowAsync } from "../emitter";
+import { AUTH_TOKEN_HEADER, AUTH_TOKEN_PREFIX, DEFAULT_LONGPOLLER_TIMEOUT, type SocketReadyState } from "../protocol";
 
 /** Most pushes sent in one POST (as phoenix.js). */
 export const MAX_LONGPOLL_BATCH_SIZE = 100;
@@ -127,17 +121,14 @@ export interface LongPollOpenEvent {
   readonly type: "open";
 }
 
-/** Protocol body of every long-poll answer. */
+/** Protocol body of every long-poll answer, as the server sends it (fields unchecked). */
 interface PollBody {
-  status: number;
-  token: string | null;
-  messages: unknown[] | null;
+  status: unknown;
+  token: unknown;
+  messages: unknown;
 }
 
-interface Inflight {
-  controller: AbortController | null;
-  timer: ReturnType<typeof setTimeout> | null;
-}
+type Method = "GET" | "POST";
 
 /**
  * A WebSocket-shaped transport over HTTP long polling.
@@ -171,7 +162,7 @@ export class LongPoll {
   static fetch: LongPollFetch | null = null;
 
   /** 0 connecting, 1 open, 2 closing, 3 closed (as `WebSocket.readyState`). */
-  readyState: SocketReadyState = SOCKET_STATES.connecting;
+  readyState: SocketReadyState = 0;
   /** Bound of each request, in ms (the socket's `longpollerTimeout`). */
   timeout: number = DEFAULT_LONGPOLLER_TIMEOUT;
   /** Every poll proves liveness, so the socket needs no heartbeat. */
@@ -188,15 +179,17 @@ export class LongPoll {
   onmessage: (event: LongPollMessageEvent) => void = noop;
   onclose: (event: LongPollCloseEvent) => void = noop;
 
-  private readonly authToken: string | null;
-  private readonly fetchOverride: LongPollFetch | null;
-  private token: string | null = null;
-  private readonly requests = new Set<Inflight>();
-  private readonly messageTimers = new Set<ReturnType<typeof setTimeout>>();
-  private startTimer: ReturnType<typeof setTimeout> | null = null;
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
-  private outbox: string[] = [];
-  private posting = false;
+  /** The raw auth token for `X-Phoenix-AuthToken`, if one was offered. */
+  private readonly _auth: string | undefined;
+  private readonly _fetch: LongPollFetch | undefined;
+  /** `url` without any `token` param, ending in `token=` for the session token. */
+  private readonly _tokenURL: string;
+  private _token?: string;
+  /** Cancels every pending timer and request (aborting it): all we must undo on stop. */
+  private readonly _jobs = new Set<() => void>();
+  private _outbox: string[] = [];
+  /** A flush is scheduled or a POST is in flight: new pushes wait for it. */
+  private _posting?: boolean;
 
   /**
    * @param endPointURL the socket's endpoint: `ws(s)://host/path/websocket?...` or http(s).
@@ -205,17 +198,28 @@ export class LongPoll {
    * @throws {UsageError} if the URL is empty or the bearer entry is not base64.
    */
   constructor(endPointURL: string, protocols?: string | string[], options?: LongPollOptions) {
-    if (typeof endPointURL !== "string" || endPointURL.trim() === "") {
-      throw new UsageError("LongPoll needs the socket's endpoint URL");
+    const endPoint = typeof endPointURL == "string" && endPointURL.trim();
+    if (!endPoint) throw new UsageError("LongPoll needs an endpoint URL");
+    this.url = toLongPollURL(endPoint);
+    // A connect param named `token` would shadow the session token: it is dropped.
+    const [, base, query] = /([^?]*)\??([^]*)/.exec(this.url)!;
+    this._tokenURL = `${base}?${query!
+      .split("&")
+      .filter((pair) => pair && pair.split("=")[0] != "token")
+      .map((pair) => pair + "&")
+      .join("")}token=`;
+    for (const entry of [protocols].flat()) {
+      if (typeof entry == "string" && entry.startsWith(AUTH_TOKEN_PREFIX)) {
+        const bytes = decodeBase64(entry.slice(AUTH_TOKEN_PREFIX.length));
+        if (!bytes?.length) throw new UsageError(`${AUTH_TOKEN_PREFIX} token is not base64`);
+        // Header values are byte strings: one char per decoded byte keeps the token's bytes exact.
+        this._auth = bytes.reduce((token, byte) => token + String.fromCharCode(byte), "");
+        break;
+      }
     }
-    this.url = toLongPollURL(endPointURL.trim());
-    this.authToken = readAuthToken(protocols);
-    this.fetchOverride = options?.fetch ?? null;
+    this._fetch = options?.fetch;
     // Deferred so the caller can set callbacks and `timeout` first, or close us right away.
-    this.startTimer = setTimeout(() => {
-      this.startTimer = null;
-      this.poll();
-    }, 0);
+    this._after(0, () => this._request("GET"));
   }
 
   /**
@@ -224,25 +228,20 @@ export class LongPoll {
    * @throws {UsageError} before the session is open, or for data that is not a string or bytes.
    */
   send(data: string | ArrayBuffer | ArrayBufferView): void {
-    let line: string;
-    if (typeof data === "string") line = data;
-    else if (data instanceof ArrayBuffer) line = encodeBase64(new Uint8Array(data));
-    else if (typeof ArrayBuffer !== "undefined" && ArrayBuffer.isView(data)) {
+    let line = data as string;
+    if (typeof data != "string") {
+      if (data instanceof ArrayBuffer) data = new Uint8Array(data);
+      if (!ArrayBuffer.isView(data)) throw new UsageError("LongPoll.send: not a string or bytes");
       line = encodeBase64(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    } else {
-      throw new UsageError("LongPoll.send takes a string or binary data");
     }
-    if (this.readyState === SOCKET_STATES.connecting) {
-      throw new UsageError("LongPoll.send called before the session is open");
-    }
+    if (!this.readyState) throw new UsageError("LongPoll.send: not open yet");
     // Like a WebSocket, a closed transport drops what it is given.
-    if (this.readyState !== SOCKET_STATES.open) return;
-    this.outbox.push(line);
-    if (!this.posting && this.flushTimer === null) {
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = null;
-        this.postNextBatch();
-      }, 0);
+    if (this.readyState == 1) {
+      this._outbox.push(line);
+      if (!this._posting) {
+        this._posting = true;
+        this._after(0, () => this._post());
+      }
     }
   }
 
@@ -251,380 +250,164 @@ export class LongPoll {
    * reports `onclose` synchronously. Closing twice does nothing.
    */
   close(code?: number, reason?: string): void {
-    if (this.readyState === SOCKET_STATES.closed) return;
-    this.stop();
-    this.emitClose(code ?? LONGPOLL_CLOSE_CODES.noStatus, reason ?? "", true);
-  }
-
-  private isActive(): boolean {
-    return this.readyState === SOCKET_STATES.connecting || this.readyState === SOCKET_STATES.open;
-  }
-
-  private stop(): void {
-    this.readyState = SOCKET_STATES.closed;
-    // Cleared before aborting: an abort settles the fetch, whose handler must find itself disowned.
-    const requests = [...this.requests];
-    this.requests.clear();
-    for (const request of requests) {
-      if (request.timer !== null) clearTimeout(request.timer);
-      request.controller?.abort();
-    }
-    for (const timer of this.messageTimers) clearTimeout(timer);
-    this.messageTimers.clear();
-    if (this.startTimer !== null) clearTimeout(this.startTimer);
-    this.startTimer = null;
-    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    this.outbox = [];
-    this.posting = false;
-  }
-
-  private fail(error: LongPollError, code: number, reason: string): void {
-    if (!this.isActive()) return;
-    this.stop();
-    // A throwing onerror must not cost the socket its close (and so its reconnect).
-    try {
-      this.onerror(error);
-    } finally {
-      this.emitClose(code, reason, false);
+    if (this.readyState < 3) {
+      this._stop();
+      this.onclose({ type: "close", code: code ?? 1005, reason: reason ?? "", wasClean: true });
     }
   }
 
-  private emitClose(code: number, reason: string, wasClean: boolean): void {
-    this.onclose({ type: "close", code, reason, wasClean });
-  }
-
-  private poll(): void {
-    if (!this.isActive()) return;
-    const headers: Record<string, string> = { Accept: "application/json" };
-    if (this.authToken !== null) headers[AUTH_TOKEN_HEADER] = this.authToken;
-    this.request("GET", headers, undefined, (body) => this.onPollAnswer(body));
-  }
-
-  private onPollAnswer(body: PollBody): void {
-    if (body.status === 410 && this.token !== null) {
-      this.fail(
-        new LongPollError("session_gone", "GET", 410, "the long-poll session is gone (410)"),
-        LONGPOLL_CLOSE_CODES.sessionGone,
-        "session_gone",
-      );
-      return;
-    }
-    switch (body.status) {
-      case 200:
-      case 204:
-        if (body.token !== null) this.token = body.token;
-        if (body.status === 200) {
-          if (body.messages === null) {
-            this.failBadResponse("GET", 200, "a 200 poll answer without a messages array");
-            return;
-          }
-          for (const message of body.messages) this.deliverLater(message);
-        }
-        this.poll();
-        return;
-      case 410:
-        if (body.token === null) {
-          this.failBadResponse("GET", 410, "the session answer carried no token");
-          return;
-        }
-        this.token = body.token;
-        this.readyState = SOCKET_STATES.open;
-        try {
-          this.onopen({ type: "open" });
-        } finally {
-          this.poll();
-        }
-        return;
-      case 403:
-        this.fail(
-          new LongPollError("forbidden", "GET", 403, "the server refused the connection (403)"),
-          LONGPOLL_CLOSE_CODES.forbidden,
-          "forbidden",
-        );
-        return;
-      default:
-        this.failServer("GET", body.status);
-    }
-  }
-
-  /** Each message in its own macrotask, like WebSocket frames: promises a handler resolves settle before the next one. */
-  private deliverLater(message: unknown): void {
-    const data = toFrame(message);
-    const timer = setTimeout(() => {
-      this.messageTimers.delete(timer);
-      this.onmessage({ type: "message", data });
-    }, 0);
-    this.messageTimers.add(timer);
-  }
-
-  private postNextBatch(): void {
-    if (this.readyState !== SOCKET_STATES.open || this.outbox.length === 0) {
-      this.posting = false;
-      return;
-    }
-    this.posting = true;
-    const batch = this.outbox.splice(0, MAX_LONGPOLL_BATCH_SIZE);
-    this.request("POST", { "Content-Type": "application/x-ndjson" }, batch.join("\n"), (body) => {
-      if (body.status === 200) {
-        this.postNextBatch();
-      } else if (body.status === 410) {
-        this.fail(
-          new LongPollError("session_gone", "POST", 410, "the long-poll session is gone (410)"),
-          LONGPOLL_CLOSE_CODES.sessionGone,
-          "session_gone",
-        );
-      } else if (body.status === 403) {
-        this.fail(
-          new LongPollError("forbidden", "POST", 403, "the server refused the messages (403)"),
-          LONGPOLL_CLOSE_CODES.forbidden,
-          "forbidden",
-        );
-      } else {
-        this.failServer("POST", body.status);
-      }
-    });
-  }
-
-  private failServer(method: "GET" | "POST", status: number): void {
-    this.fail(
-      new LongPollError("server_error", method, status, `the long-poll ${method} was answered with status ${status}`),
-      LONGPOLL_CLOSE_CODES.serverError,
-      "internal server error",
-    );
-  }
-
-  private failBadResponse(method: "GET" | "POST", status: number | null, message: string): void {
-    this.fail(
-      new LongPollError("bad_response", method, status, `unreadable long-poll answer: ${message}`),
-      LONGPOLL_CLOSE_CODES.serverError,
-      "internal server error",
-    );
-  }
-
-  private requestURL(): string {
-    return this.token === null ? this.url : withQueryParam(this.url, "token", this.token);
-  }
-
-  private resolveFetch(): LongPollFetch | null {
-    if (this.fetchOverride) return this.fetchOverride;
-    if (LongPoll.fetch) return LongPoll.fetch;
-    const g = globalThis as { fetch?: (url: string, init: LongPollRequestInit) => Promise<LongPollResponse> };
-    if (typeof g.fetch !== "function") return null;
-    // Called through globalThis: a detached browser fetch throws "Illegal invocation".
-    return (url, init) => (globalThis as unknown as { fetch: LongPollFetch }).fetch(url, init);
+  private _stop(): void {
+    this.readyState = 3;
+    this._jobs.forEach((cancel) => cancel());
+    this._jobs.clear();
+    this._outbox = [];
   }
 
   /**
-   * One request, owned until it settles or we stop. Its handler runs only while it is still
-   * ours, so nothing reaches the callbacks after `close()`.
+   * Runs `fn` after `ms` unless we stop first (which also aborts `controller`). The returned
+   * `claim` is true for whoever comes first, the caller settling early or the timer.
    */
-  private request(
-    method: "GET" | "POST",
-    headers: Record<string, string>,
-    body: string | undefined,
-    onAnswer: (body: PollBody) => void,
-  ): void {
-    const fetchImpl = this.resolveFetch();
-    if (fetchImpl === null) {
-      this.fail(
-        new LongPollError("unsupported", method, null, "no fetch available: pass one with LongPoll.fetch"),
-        LONGPOLL_CLOSE_CODES.serverError,
-        "internal server error",
-      );
-      return;
-    }
-    const Controller = (globalThis as { AbortController?: typeof AbortController }).AbortController;
-    const inflight: Inflight = { controller: Controller ? new Controller() : null, timer: null };
-    this.requests.add(inflight);
-    const settle = (): boolean => {
-      if (!this.requests.delete(inflight)) return false;
-      if (inflight.timer !== null) clearTimeout(inflight.timer);
-      return true;
+  private _after(ms: number, fn: () => void, controller?: AbortController): () => boolean {
+    const cancel = () => {
+      clearTimeout(timer);
+      controller?.abort();
     };
-    const timeout = Number.isFinite(this.timeout) && this.timeout > 0 ? this.timeout : DEFAULT_LONGPOLLER_TIMEOUT;
-    inflight.timer = setTimeout(() => {
-      inflight.timer = null;
-      if (!settle()) return;
-      inflight.controller?.abort();
-      this.fail(
-        new LongPollError("timeout", method, null, `the long-poll ${method} got no answer within ${timeout} ms`),
-        LONGPOLL_CLOSE_CODES.timeout,
-        "timeout",
-      );
-    }, timeout);
-
-    const init: LongPollRequestInit = { method, headers };
-    if (body !== undefined) init.body = body;
-    if (inflight.controller) init.signal = inflight.controller.signal;
-
-    let started: Promise<LongPollResponse>;
-    try {
-      started = fetchImpl(this.requestURL(), init);
-    } catch (error) {
-      started = Promise.reject(error);
-    }
-    started
-      .then(async (response) => {
-        // The body is read under the same timeout and abort signal as the headers.
-        const text = await response.text();
-        return { httpStatus: response.status, text };
-      })
-      .then(
-        ({ httpStatus, text }) => {
-          if (!settle()) return;
-          guarded(() => this.onAnswer(method, httpStatus, text, onAnswer));
-        },
-        (error: unknown) => {
-          if (!settle()) return;
-          guarded(() =>
-            this.fail(
-              new LongPollError("network", method, null, `the long-poll ${method} failed`, { cause: error }),
-              LONGPOLL_CLOSE_CODES.serverError,
-              "internal server error",
-            ),
-          );
-        },
-      );
+    const claim = () => this._jobs.delete(cancel) && (clearTimeout(timer), true);
+    const timer = setTimeout(() => claim() && (cancel(), fn()), ms);
+    this._jobs.add(cancel);
+    return claim;
   }
 
-  /** Turns an HTTP answer into the protocol body, failing the transport when it is unusable. */
-  private onAnswer(
-    method: "GET" | "POST",
-    httpStatus: number,
-    text: string,
-    onAnswer: (body: PollBody) => void,
+  private _fail(
+    reason: LongPollFailure,
+    method: Method,
+    status: number | null,
+    detail = `${reason} (${status})`,
+    options?: { cause: unknown },
   ): void {
-    const parsed = parseBody(httpStatus, text);
-    if (!("failure" in parsed)) {
-      onAnswer(parsed);
-      return;
-    }
-    const { failure, status, message, cause } = parsed;
-    const forbidden = failure === "forbidden";
-    this.fail(
-      new LongPollError(failure, method, status, message, cause === undefined ? undefined : { cause }),
-      forbidden ? LONGPOLL_CLOSE_CODES.forbidden : LONGPOLL_CLOSE_CODES.serverError,
-      forbidden ? "forbidden" : "internal server error",
-    );
-  }
-}
-
-/**
- * Runs app callbacks reached from a promise handler. A throw there would become an unhandled
- * rejection under a misleading name; rethrown in a microtask, it surfaces as the app's own
- * uncaught error, as it would from a WebSocket event handler.
- */
-function guarded(run: () => void): void {
-  try {
-    run();
-  } catch (error) {
-    const schedule = (globalThis as { queueMicrotask?: (task: () => void) => void }).queueMicrotask;
-    if (typeof schedule === "function") {
-      schedule(() => {
-        throw error;
-      });
-    } else {
-      void Promise.reject(error);
+    const code = ({ session_gone: 3410, forbidden: 1008, timeout: 1005 } as Partial<Record<LongPollFailure, number>>)[reason];
+    this._stop();
+    // A throwing onerror must not cost the socket its close (and so its reconnect).
+    try {
+      this.onerror(
+        new LongPollError(reason, method, status, `LongPoll ${method}: ${detail}`, options),
+      );
+    } finally {
+      this.onclose({ type: "close", code: code || 1011, reason: code ? reason : "internal server error", wasClean: false });
     }
   }
-}
 
-interface BodyFailure {
-  failure: LongPollFailure;
-  status: number | null;
-  message: string;
-  cause?: unknown;
-}
-
-/** Reads the protocol body, or says why it is unusable. */
-function parseBody(httpStatus: number, text: string): PollBody | BodyFailure {
-  if (httpStatus >= 500) {
-    return { failure: "server_error", status: httpStatus, message: `the server answered HTTP ${httpStatus}` };
+  private _post(): void {
+    const batch = this._outbox.splice(0, MAX_LONGPOLL_BATCH_SIZE);
+    if ((this._posting = batch.length > 0)) this._request("POST", batch.join("\n"));
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    // A proxy or a non-Phoenix server may answer a bare HTTP 403.
-    if (httpStatus === 403) {
-      return { failure: "forbidden", status: 403, message: "the server refused the connection (HTTP 403)" };
+
+  /**
+   * One request, owned until it settles or we stop. Its answer is handled only while it is
+   * still ours, so nothing reaches the callbacks after `close()`.
+   */
+  private _request(method: Method, body?: string): void {
+    const fetch = this._fetch || LongPoll.fetch || (globalThis as { fetch?: LongPollFetch }).fetch;
+    if (typeof fetch != "function") return this._fail("unsupported", method, null, "no fetch: set LongPoll.fetch");
+    const controller = typeof AbortController < "u" ? new AbortController() : undefined;
+    const ms = this.timeout > 0 && this.timeout < 1 / 0 ? this.timeout : DEFAULT_LONGPOLLER_TIMEOUT;
+    const claim = this._after(ms, () => this._fail("timeout", method, null, `no answer in ${ms} ms`), controller);
+    const init: LongPollRequestInit = {
+      method,
+      headers: body == null ? { Accept: "application/json" } : { "Content-Type": "application/x-ndjson" },
+      body,
+      signal: controller?.signal,
+    };
+    if (body == null && this._auth) init.headers[AUTH_TOKEN_HEADER] = this._auth;
+    const url = this._token == null ? this.url : this._tokenURL + encodeURIComponent(this._token);
+    // Called on globalThis: a detached browser fetch throws "Illegal invocation". A synchronous
+    // throw becomes a rejection, so it is reported like a network failure.
+    new Promise<LongPollResponse>((resolve) => resolve(fetch.call(globalThis, url, init)))
+      // The body is read under the same timeout and abort signal as the headers.
+      .then(async (response) => [response.status, await response.text()] as const)
+      .then(
+        ([status, text]) => claim() && this._answer(method, status, text),
+        (cause: unknown) => claim() && this._fail("network", method, null, "fetch failed", { cause }),
+      )
+      // An app callback that throws here surfaces as its own uncaught error, as it would from a
+      // WebSocket event handler, not as an unhandled rejection under a misleading name.
+      .catch(rethrowAsync);
+  }
+
+  /**
+   * Acts on an HTTP answer, failing the transport when it is unusable. Each message is
+   * delivered in its own macrotask, like WebSocket frames: promises a handler resolves settle
+   * before the next one.
+   */
+  private _answer(method: Method, http: number, text: string): void {
+    let body: PollBody | undefined;
+    let parseError: { cause: unknown } | undefined;
+    try {
+      body = JSON.parse(text);
+    } catch (cause) {
+      parseError = { cause };
     }
-    return { failure: "bad_response", status: httpStatus, message: `the answer (HTTP ${httpStatus}) is not JSON`, cause };
+    const { status, token, messages } = body || ({} as PollBody);
+    const open = status == 410;
+    const gone = open && this._token != null;
+    // Phoenix answers HTTP 200 and puts the protocol status in the body; a non-2xx HTTP status
+    // that disagrees with the body came from something else (a proxy, a different server).
+    const valid = typeof status == "number" && http < 500 && (status == http || (http > 199 && http < 300));
+    const ok =
+      valid &&
+      !gone &&
+      (method == "POST" ? status == 200 : open ? typeof token == "string" : status == 200 ? Array.isArray(messages) : status == 204);
+    if (!ok) {
+      return this._fail(
+        valid
+          ? gone
+            ? "session_gone"
+            : status == 403
+              ? "forbidden"
+              : status == 200 || open
+                ? "bad_response"
+                : "server_error"
+          : http > 499 || typeof status == "number"
+            ? "server_error"
+            : // A proxy or a non-Phoenix server may answer a bare HTTP 403.
+              parseError && http == 403
+              ? "forbidden"
+              : "bad_response",
+        method,
+        valid ? status : http,
+        undefined,
+        parseError,
+      );
+    }
+    if (method == "POST") return this._post();
+    if (typeof token == "string") this._token = token;
+    if (status == 200) {
+      for (const message of messages as unknown[]) {
+        // Text messages start with `[` (V2) or `{` (V1); anything else is a base64 binary frame,
+        // and a line that is not base64 is passed on as text for the socket's decoder.
+        const bytes = typeof message == "string" && /^[^[{]/.test(message) && decodeBase64(message);
+        const data = bytes ? (bytes.buffer as ArrayBuffer) : typeof message == "string" ? message : (JSON.stringify(message) ?? "");
+        this._after(0, () => this.onmessage({ type: "message", data }));
+      }
+    }
+    try {
+      if (open) {
+        this.readyState = 1;
+        this.onopen({ type: "open" });
+      }
+    } finally {
+      // onopen may have closed us.
+      if (this.readyState < 2) this._request("GET");
+    }
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    return { failure: "bad_response", status: httpStatus, message: "the answer is not a JSON object" };
-  }
-  const record = json as Record<string, unknown>;
-  const status = record["status"];
-  if (typeof status !== "number") {
-    return { failure: "bad_response", status: httpStatus, message: "the answer has no numeric status" };
-  }
-  // Phoenix answers HTTP 200 and puts the protocol status in the body; a non-2xx HTTP status
-  // that disagrees with the body came from something else (a proxy, a different server).
-  if ((httpStatus < 200 || httpStatus >= 300) && httpStatus !== status) {
-    return { failure: "server_error", status: httpStatus, message: `the server answered HTTP ${httpStatus}` };
-  }
-  const token = typeof record["token"] === "string" ? record["token"] : null;
-  const messages = Array.isArray(record["messages"]) ? (record["messages"] as unknown[]) : null;
-  return { status, token, messages };
-}
-
-/**
- * Text messages start with `[` (V2) or `{` (V1); anything else is a base64 binary frame.
- * A line that is not valid base64 is passed on as text, so the socket's decoder reports it.
- */
-function toFrame(message: unknown): string | ArrayBuffer {
-  if (typeof message !== "string") return JSON.stringify(message) ?? "";
-  const first = message.charCodeAt(0);
-  if (first === 0x5b /* [ */ || first === 0x7b /* { */) return message;
-  const bytes = message === "" ? null : decodeBase64(message);
-  if (bytes === null) return message;
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
 /** `ws://h/p/websocket?q` -> `http://h/p/longpoll?q`. String surgery, as React Native's URL is incomplete. */
 export function toLongPollURL(endPoint: string): string {
-  const hashAt = endPoint.indexOf("#");
-  const noHash = hashAt === -1 ? endPoint : endPoint.slice(0, hashAt);
-  const queryAt = noHash.indexOf("?");
-  let path = queryAt === -1 ? noHash : noHash.slice(0, queryAt);
-  const query = queryAt === -1 ? "" : noHash.slice(queryAt);
-  path = path.replace(/^ws(s?):/i, (_m, s: string) => `http${s}:`);
-  path = path.replace(/\/websocket\/?$/, "/longpoll");
-  return path + query;
-}
-
-/** Sets `name` in the query, dropping any earlier value (a connect param named `token` would shadow ours). */
-function withQueryParam(url: string, name: string, value: string): string {
-  const queryAt = url.indexOf("?");
-  const base = queryAt === -1 ? url : url.slice(0, queryAt);
-  const kept =
-    queryAt === -1
-      ? []
-      : url
-          .slice(queryAt + 1)
-          .split("&")
-          .filter((pair) => pair !== "" && pair.split("=")[0] !== name);
-  kept.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
-  return `${base}?${kept.join("&")}`;
-}
-
-/** The raw auth token from a `base64url.bearer.phx.<base64>` sub-protocol, or null. */
-function readAuthToken(protocols: string | string[] | undefined): string | null {
-  const list = typeof protocols === "string" ? [protocols] : Array.isArray(protocols) ? protocols : [];
-  for (const entry of list) {
-    if (typeof entry !== "string" || !entry.startsWith(AUTH_TOKEN_PREFIX)) continue;
-    const bytes = decodeBase64(entry.slice(AUTH_TOKEN_PREFIX.length));
-    if (bytes === null || bytes.length === 0) {
-      throw new UsageError(`the ${AUTH_TOKEN_PREFIX} sub-protocol does not hold a base64 token`);
-    }
-    // Header values are byte strings: one char per decoded byte keeps the token's bytes exact.
-    let token = "";
-    for (const byte of bytes) token += String.fromCharCode(byte);
-    return token;
-  }
-  return null;
+  return endPoint
+    .replace(/#[^]*/, "")
+    .replace(/^ws(s?):/i, "http$1:")
+    .replace(/^([^?]*)\/websocket\/?(?=\?|$)/, "$1/longpoll");
 }
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -633,48 +416,29 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 export function encodeBase64(bytes: Uint8Array): string {
   let out = "";
   const n = bytes.length;
-  let i = 0;
-  for (; i + 2 < n; i += 3) {
-    const v = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out += ALPHABET[v >> 18]! + ALPHABET[(v >> 12) & 63]! + ALPHABET[(v >> 6) & 63]! + ALPHABET[v & 63]!;
-  }
-  if (n - i === 1) {
-    const v = (bytes[i] as number) << 16;
-    out += ALPHABET[v >> 18]! + ALPHABET[(v >> 12) & 63]! + "==";
-  } else if (n - i === 2) {
-    const v = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
-    out += ALPHABET[v >> 18]! + ALPHABET[(v >> 12) & 63]! + ALPHABET[(v >> 6) & 63]! + "=";
+  for (let i = 0; i < n; i += 3) {
+    // Bytes past the end read as undefined, which shifts as 0.
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out +=
+      ALPHABET[v >> 18]! + ALPHABET[(v >> 12) & 63] + (i + 1 < n ? ALPHABET[(v >> 6) & 63] : "=") + (i + 2 < n ? ALPHABET[v & 63] : "=");
   }
   return out;
 }
 
-function sextet(code: number): number {
-  if (code >= 65 && code <= 90) return code - 65; // A-Z
-  if (code >= 97 && code <= 122) return code - 71; // a-z
-  if (code >= 48 && code <= 57) return code + 4; // 0-9
-  if (code === 43 || code === 45) return 62; // + or -
-  if (code === 47 || code === 95) return 63; // / or _
-  return -1;
-}
-
 /** Decodes base64 in the standard or URL alphabet, padding optional; `null` if it is not base64. */
 export function decodeBase64(input: string): Uint8Array | null {
-  let end = input.length;
-  while (end > 0 && input.charCodeAt(end - 1) === 61 /* = */) end--;
-  if (input.length - end > 2 || end % 4 === 1) return null;
-  const out = new Uint8Array(Math.floor((end * 3) / 4));
-  let acc = 0;
-  let bits = 0;
-  let o = 0;
-  for (let i = 0; i < end; i++) {
-    const v = sextet(input.charCodeAt(i));
+  const s = input.replace(/==?$/, "");
+  const n = s.length;
+  if (n % 4 == 1) return null;
+  const out = new Uint8Array((n * 3) >> 2);
+  for (let i = 0, acc = 0, bits = 0, o = 0; i < n; i++) {
+    const c = s[i]!;
+    const v = ALPHABET.indexOf(c == "-" ? "+" : c == "_" ? "/" : c);
     if (v < 0) return null;
-    acc = ((acc << 6) | v) & 0xffff;
+    // Only the low bits matter: the bytes we store are truncated to 8 bits.
+    acc = (acc << 6) | v;
     bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
+    if (bits > 7) out[o++] = acc >> (bits -= 8);
   }
   return out;
 }
