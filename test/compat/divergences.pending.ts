@@ -168,6 +168,18 @@ describe.each(IMPLS)("Presence divergences (%s)", (_name, impl) => {
   });
 });
 
+describe.each(IMPLS)("LongPoll divergences (%s)", (_name, impl) => {
+  it("a LongPoll exposes pollEndpoint, the http(s) longpoll URL made from the websocket one", () => {
+    vi.stubGlobal("fetch", () => new Promise(() => {}));
+    const lp = new impl.LongPoll("wss://h.example/live/websocket?vsn=2.0.0");
+    try {
+      expect(lp.pollEndpoint).toBe("https://h.example/live/longpoll?vsn=2.0.0");
+    } finally {
+      lp.close();
+    }
+  });
+});
+
 // Differences that look deliberate (README "Migrating from phoenix.js" / issue 2): kept here so
 // they stay visible; they pass on phoenix.js and fail on ours by design.
 describe.each(IMPLS)("Deliberate? divergences (%s)", (_name, impl) => {
