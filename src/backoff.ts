@@ -17,10 +17,7 @@ export type BackoffFn = (tries: number) => number;
  */
 export function phoenixSteps(steps: readonly number[], final: number): BackoffFn {
   const list = steps.slice();
-  return (tries) => {
-    const value = list[tries - 1];
-    return value === undefined ? final : value;
-  };
+  return (tries) => list[tries - 1] ?? final;
 }
 
 /** phoenix.js's default reconnect schedule: 10, 50, 100, 150, 200, 250, 500, 1000, 2000, then 5000 ms. */
@@ -64,17 +61,14 @@ export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Bac
   const max = options.max ?? 30000;
   const jitter = options.jitter ?? "full";
   const random = options.random ?? Math.random;
-  if (!(base >= 0) || !Number.isFinite(base)) throw new RangeError(`exponentialBackoff: base must be a finite number >= 0, got ${String(base)}`);
-  if (!(max >= 0) || !Number.isFinite(max)) throw new RangeError(`exponentialBackoff: max must be a finite number >= 0, got ${String(max)}`);
-  if (jitter !== "full" && jitter !== "equal" && jitter !== "none") {
-    throw new RangeError(`exponentialBackoff: jitter must be "full", "equal" or "none", got ${String(jitter)}`);
+  for (const [name, value] of [["base", base], ["max", max]] as const) {
+    if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`exponentialBackoff: ${name} must be a finite number >= 0, got ${String(value)}`);
   }
+  if (!["full", "equal", "none"].includes(jitter)) throw new RangeError(`exponentialBackoff: jitter must be "full", "equal" or "none", got ${String(jitter)}`);
   return (tries) => {
-    const n = Math.max(1, Math.floor(Number.isFinite(tries) ? tries : 1));
-    // Past 2^52 the product only saturates; clamping the exponent keeps it finite.
-    const d = Math.min(max, base * Math.pow(2, Math.min(n - 1, 52)));
-    if (jitter === "none") return d;
-    if (jitter === "equal") return Math.round(d / 2 + random() * (d / 2));
-    return Math.round(random() * d);
+    // Attempt numbers below 1 or not finite count as the first attempt. Past 2^52 the product
+    // only saturates; clamping the exponent keeps it finite.
+    const d = Math.min(max, base * 2 ** (Number.isFinite(tries) ? Math.min(Math.max(0, Math.floor(tries) - 1), 52) : 0));
+    return jitter === "none" ? d : Math.round(jitter === "full" ? random() * d : (d + random() * d) / 2);
   };
 }

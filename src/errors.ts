@@ -84,11 +84,7 @@ export class PushError<R = unknown> extends PhxError {
   constructor(status: PushFailureStatus, response: R, event: string, topic: string, options?: { cause?: unknown }) {
     super(
       `push_${status}`,
-      status === "error"
-        ? `"${event}" on "${topic}" was answered with an error`
-        : status === "timeout"
-          ? `"${event}" on "${topic}" got no reply in time`
-          : `"${event}" on "${topic}" was dropped by a full buffer`,
+      `"${event}" on "${topic}" ${status === "error" ? "got an error reply" : status === "timeout" ? "got no reply in time" : "was dropped: buffer full"}`,
       options,
     );
     this.name = "PushError";
