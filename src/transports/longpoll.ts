@@ -202,8 +202,8 @@ export class LongPoll {
     if (!endPoint) throw new UsageError("LongPoll needs an endpoint URL");
     this.url = toLongPollURL(endPoint);
     // A connect param named `token` would shadow the session token: it is dropped.
-    const [, base, query] = /([^?]*)\??([^]*)/.exec(this.url)!;
-    this._tokenURL = `${base}?${query!
+    const [base, query = ""] = this.url.split(/\?([^]*)/);
+    this._tokenURL = `${base}?${query
       .split("&")
       .filter((pair) => pair && pair.split("=")[0] != "token")
       .map((pair) => pair + "&")
@@ -310,7 +310,7 @@ export class LongPoll {
     const fetch = this._fetch || LongPoll.fetch || (globalThis as { fetch?: LongPollFetch }).fetch;
     if (typeof fetch != "function") return this._fail("unsupported", method, null, "no fetch: set LongPoll.fetch");
     const controller = typeof AbortController < "u" ? new AbortController() : undefined;
-    const ms = this.timeout > 0 && this.timeout < 1 / 0 ? this.timeout : DEFAULT_LONGPOLLER_TIMEOUT;
+    const ms = this.timeout > 0 && this.timeout < Infinity ? this.timeout : DEFAULT_LONGPOLLER_TIMEOUT;
     const claim = this._after(ms, () => this._fail("timeout", method, null, `no answer in ${ms} ms`), controller);
     const init: LongPollRequestInit = {
       method,
@@ -349,35 +349,25 @@ export class LongPoll {
     }
     const { status, token, messages } = body || ({} as PollBody);
     const open = status == 410;
-    const gone = open && this._token != null;
     // Phoenix answers HTTP 200 and puts the protocol status in the body; a non-2xx HTTP status
     // that disagrees with the body came from something else (a proxy, a different server).
     const valid = typeof status == "number" && http < 500 && (status == http || (http > 199 && http < 300));
+    const code = valid ? status : http;
+    const gone = valid && open && this._token != null;
     const ok =
       valid &&
       !gone &&
       (method == "POST" ? status == 200 : open ? typeof token == "string" : status == 200 ? Array.isArray(messages) : status == 204);
     if (!ok) {
-      return this._fail(
-        valid
-          ? gone
-            ? "session_gone"
-            : status == 403
-              ? "forbidden"
-              : status == 200 || open
-                ? "bad_response"
-                : "server_error"
-          : http > 499 || typeof status == "number"
-            ? "server_error"
-            : // A proxy or a non-Phoenix server may answer a bare HTTP 403.
-              parseError && http == 403
-              ? "forbidden"
-              : "bad_response",
-        method,
-        valid ? status : http,
-        undefined,
-        parseError,
-      );
+      const reason = gone
+        ? "session_gone"
+        : // A proxy or a non-Phoenix server may answer a bare HTTP 403.
+          code == 403 && (valid || parseError)
+          ? "forbidden"
+          : (valid ? status == 200 || open : typeof status != "number" && http < 500)
+            ? "bad_response"
+            : "server_error";
+      return this._fail(reason, method, code, undefined, reason == "bad_response" ? parseError : undefined);
     }
     if (method == "POST") return this._post();
     if (typeof token == "string") this._token = token;
