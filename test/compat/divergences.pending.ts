@@ -6,7 +6,9 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { BrowserLikeTransport, IMPLS, ManualTransport, joinOk, lastTransport, manualSocket, useCompatCleanup } from "./impls";
+import * as Ours from "../../src/index";
+import { BrowserLikeTransport, IMPLS, ManualTransport, joinOk, lastTransport, manualSocket, useCompatCleanup, type Impl } from "./impls";
+import { PhoenixWithWindow, hide, installGlobals, removeGlobals, show } from "./lifecycle-env";
 
 useCompatCleanup();
 beforeEach(() => {
@@ -180,6 +182,24 @@ describe.each(IMPLS)("LongPoll divergences (%s)", (_name, impl) => {
   });
 });
 
+describe.each(IMPLS)("More socket divergences (%s)", (_name, impl) => {
+  it("a null param is left out of the URL (phoenix.js serializes null as nothing)", () => {
+    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport, params: { token: null } });
+    expect(socket.endPointURL()).not.toContain("token");
+  });
+
+  it("logs 'transport', '<TransportName> connected to <url>' on open", () => {
+    const logger = vi.fn();
+    manualSocket(impl, { logger });
+    expect(logger).toHaveBeenCalledWith("transport", "ManualTransport connected to ws://manual.test/socket/websocket?vsn=2.0.0", undefined);
+  });
+
+  it("replaceTransport() returns the new connect clock (a number)", () => {
+    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport });
+    expect(typeof socket.replaceTransport(ManualTransport)).toBe("number");
+  });
+});
+
 // Differences that look deliberate (README "Migrating from phoenix.js" / issue 2): kept here so
 // they stay visible; they pass on phoenix.js and fail on ours by design.
 describe.each(IMPLS)("Deliberate? divergences (%s)", (_name, impl) => {
@@ -237,5 +257,54 @@ describe.each(IMPLS)("Deliberate? divergences (%s)", (_name, impl) => {
     channel.push("late", {}, 100);
     vi.advanceTimersByTime(100);
     expect(channel.pushBuffer).toHaveLength(1);
+  });
+
+  it("join() after leave() throws like any second join", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("room");
+    joinOk(channel, t);
+    channel.leave();
+    expect(() => channel.join()).toThrow(/tried to join multiple times/);
+  });
+
+  it("sendHeartbeat() on a socket that never connected buffers a heartbeat", () => {
+    vi.useFakeTimers();
+    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport });
+    socket.sendHeartbeat();
+    expect(socket.pendingHeartbeatRef).toBe("1");
+    expect(socket.sendBuffer).toHaveLength(1);
+  });
+
+  it("off('phx_error') removes the channel's own error handling: a dropped connection leaves it 'joined'", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("x");
+    joinOk(channel, t);
+    channel.off("phx_error");
+    t.drop();
+    expect(channel.state).toBe("joined");
+  });
+});
+
+describe.each([
+  ["phoenix.js", PhoenixWithWindow],
+  ["ours", Ours as unknown as Impl],
+] as Array<[string, Impl]>)("Deliberate? lifecycle divergences (%s)", (_name, impl) => {
+  it("becoming visible while connected sends nothing (ours probes the connection with a ping)", () => {
+    installGlobals();
+    vi.useFakeTimers();
+    const socket = new impl.Socket("ws://h.example/socket", { transport: ManualTransport });
+    try {
+      socket.connect();
+      const t = lastTransport();
+      t.open();
+      hide();
+      show();
+      vi.advanceTimersByTime(1);
+      expect(t.sent).toEqual([]);
+    } finally {
+      socket.disconnect();
+      removeGlobals();
+    }
   });
 });
