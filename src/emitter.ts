@@ -15,13 +15,11 @@ export { EventEmitter };
  */
 export function rethrowAsync(error: unknown): void {
   const report = (globalThis as { reportError?: (e: unknown) => void }).reportError;
-  if (typeof report === "function") {
-    report(error);
-    return;
-  }
-  queueMicrotask(() => {
-    throw error;
-  });
+  if (typeof report === "function") report(error);
+  else
+    queueMicrotask(() => {
+      throw error;
+    });
 }
 
 /** Does nothing: the detached/default handler shared by the client classes. */
@@ -43,21 +41,13 @@ export function assertFunction(value: unknown, what: string): void {
  */
 export function safeCall(callback: (...args: never[]) => unknown, a?: unknown, b?: unknown, c?: unknown): void {
   const fn = callback as (a?: unknown, b?: unknown, c?: unknown) => unknown;
+  const n = arguments.length;
   try {
     // Pass exactly the arguments given, as phoenix.js does (callbacks may look at their arity).
-    switch (arguments.length) {
-      case 1:
-        fn();
-        break;
-      case 2:
-        fn(a);
-        break;
-      case 3:
-        fn(a, b);
-        break;
-      default:
-        fn(a, b, c);
-    }
+    if (n < 2) fn();
+    else if (n < 3) fn(a);
+    else if (n < 4) fn(a, b);
+    else fn(a, b, c);
   } catch (error) {
     rethrowAsync(error);
   }
@@ -80,45 +70,43 @@ export function iterate<T>(
 ): AsyncIterableIterator<T> {
   const queue: T[] = [];
   const waiting: Array<(result: IteratorResult<T>) => void> = [];
-  let done = false;
-  let unsubscribe: (() => void) | null = null;
   const { signal } = options;
+  const ended = (): IteratorResult<T> => ({ value: undefined, done: true });
+  let done = !!signal?.aborted;
+  let unsubscribe: (() => void) | undefined;
 
   const finish = (): void => {
     if (done) return;
     done = true;
-    if (unsubscribe) unsubscribe();
-    unsubscribe = null;
-    if (signal) signal.removeEventListener("abort", finish);
-    for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
-  };
-  const push = (value: T): void => {
-    if (done) return;
-    const resolve = waiting.shift();
-    if (resolve) resolve({ value, done: false });
-    else queue.push(value);
+    unsubscribe?.();
+    unsubscribe = undefined;
+    signal?.removeEventListener("abort", finish);
+    for (const resolve of waiting.splice(0)) resolve(ended());
   };
 
-  if (signal?.aborted) done = true;
-  else {
-    unsubscribe = subscribe(push, finish);
-    if (signal) signal.addEventListener("abort", finish);
+  if (!done) {
+    unsubscribe = subscribe((value) => {
+      if (done) return;
+      const resolve = waiting.shift();
+      if (resolve) resolve({ value, done: false });
+      else queue.push(value);
+    }, finish);
+    signal?.addEventListener("abort", finish);
   }
 
   const iterator: AsyncIterableIterator<T> = {
-    next(): Promise<IteratorResult<T>> {
-      if (queue.length > 0) return Promise.resolve({ value: queue.shift() as T, done: false });
-      if (done) return Promise.resolve({ value: undefined, done: true });
-      return new Promise((resolve) => waiting.push(resolve));
-    },
-    return(): Promise<IteratorResult<T>> {
+    next: () =>
+      queue.length
+        ? Promise.resolve({ value: queue.shift() as T, done: false })
+        : done
+          ? Promise.resolve(ended())
+          : new Promise((resolve) => waiting.push(resolve)),
+    return() {
       finish();
       queue.length = 0;
-      return Promise.resolve({ value: undefined, done: true });
+      return Promise.resolve(ended());
     },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
+    [Symbol.asyncIterator]: () => iterator,
   };
   return iterator;
 }

@@ -16,12 +16,8 @@ interface DocumentLike extends EventTargetLike {
 }
 
 function target(value: unknown): EventTargetLike | null {
-  return value !== null &&
-    typeof value === "object" &&
-    typeof (value as EventTargetLike).addEventListener === "function" &&
-    typeof (value as EventTargetLike).removeEventListener === "function"
-    ? (value as EventTargetLike)
-    : null;
+  const t = value as EventTargetLike | null;
+  return typeof t === "object" && t && typeof t.addEventListener === "function" && typeof t.removeEventListener === "function" ? t : null;
 }
 
 /**
@@ -40,44 +36,45 @@ export function installLifecycle(socket: Socket): () => void {
   const g = globalThis as { window?: unknown; document?: unknown };
   const win = target(g.window);
   const doc = target(g.document) as DocumentLike | null;
-  if (win === null && doc === null) return () => {};
-
   let awaitingPageShow: number | null = null;
-  const onPageHide = (): void => {
-    if (!socket._wantsConnection()) return;
-    if (socket.conn !== null || socket.reconnectTimer.isScheduled()) {
-      socket._suspend("page hidden");
-      awaitingPageShow = socket.connectClock;
-    }
-  };
-  const onPageShow = (): void => {
-    if (awaitingPageShow !== null && awaitingPageShow === socket.connectClock) {
-      awaitingPageShow = null;
-      socket._wake("page shown");
-    }
-  };
-  const onVisibility = (): void => {
-    if (doc !== null && doc.visibilityState === "hidden") return;
-    socket._wake("page visible");
-  };
-  const onResume = (): void => socket._wake("resume");
-  const onOnline = (): void => socket._wake("online");
-  const onOffline = (): void => {
-    if (!socket._wantsConnection() || socket.isConnected()) return;
-    if (socket.reconnectTimer.isScheduled()) socket._suspend("offline");
-  };
-
-  const pairs: Array<[EventTargetLike, string, () => void]> = [];
-  if (win !== null) {
-    pairs.push([win, "pagehide", onPageHide], [win, "pageshow", onPageShow], [win, "online", onOnline], [win, "offline", onOffline]);
-  }
-  if (doc !== null) {
-    pairs.push([doc, "visibilitychange", onVisibility], [doc, "resume", onResume]);
-  } else if (win !== null) {
-    pairs.push([win, "visibilitychange", onVisibility]);
-  }
-  for (const [t, type, fn] of pairs) t.addEventListener(type, fn);
+  const wake = (why: string) => (): void => socket._wake(why);
+  const listeners: Array<[EventTargetLike | null, string, () => void]> = [
+    [
+      win,
+      "pagehide",
+      () => {
+        if (socket._wantsConnection() && (socket.conn !== null || socket.reconnectTimer.isScheduled())) {
+          socket._suspend("page hidden");
+          awaitingPageShow = socket.connectClock;
+        }
+      },
+    ],
+    [
+      win,
+      "pageshow",
+      () => {
+        // Only when the hide above closed this very connection attempt: not after the app
+        // disconnected or connected again meanwhile.
+        if (awaitingPageShow !== null && awaitingPageShow === socket.connectClock) {
+          awaitingPageShow = null;
+          socket._wake("page shown");
+        }
+      },
+    ],
+    [win, "online", wake("online")],
+    [
+      win,
+      "offline",
+      () => {
+        if (socket._wantsConnection() && !socket.isConnected() && socket.reconnectTimer.isScheduled()) socket._suspend("offline");
+      },
+    ],
+    // On the document where there is one (that is where browsers fire it), else on the window.
+    [doc ?? win, "visibilitychange", () => doc?.visibilityState !== "hidden" && socket._wake("page visible")],
+    [doc, "resume", wake("resume")],
+  ];
+  for (const [t, type, fn] of listeners) t?.addEventListener(type, fn);
   return () => {
-    for (const [t, type, fn] of pairs) t.removeEventListener(type, fn);
+    for (const [t, type, fn] of listeners) t?.removeEventListener(type, fn);
   };
 }

@@ -33,7 +33,7 @@ export class Timer {
   constructor(
     public callback: (arg?: never) => void,
     public timerCalc: TimerCalc,
-    private readonly arg?: unknown,
+    private readonly _arg?: unknown,
   ) {}
 
   /** Cancels the pending attempt and forgets the attempts made so far. */
@@ -44,7 +44,7 @@ export class Timer {
 
   /** Cancels the pending attempt but keeps the attempt count. */
   cancel(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
     this.nextDelayMs = null;
   }
@@ -58,13 +58,11 @@ export class Timer {
   scheduleTimeout(): number {
     this.cancel();
     const delay = this.timerCalc(this.tries + 1);
-    this.nextDelayMs = delay;
     this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.nextDelayMs = null;
-      this.tries = this.tries + 1;
-      (this.callback as (arg: unknown) => void)(this.arg);
+      this.cancel();
+      this.tries++;
+      (this.callback as (arg: unknown) => void)(this._arg);
     }, delay);
-    return delay;
+    return (this.nextDelayMs = delay);
   }
 }
