@@ -61,7 +61,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
   /** Pushes made before the channel could send them. */
   pushBuffer: Push<unknown>[] = [];
   /** Kept for phoenix.js compatibility; the socket drives channels directly, so this stays empty. */
-  stateChangeRefs: string[] = [];
+  stateChangeRefs: string[];
   /** Schedules rejoins after errors. */
   rejoinTimer: Timer;
   /**
@@ -94,6 +94,9 @@ export class Channel<E extends EventMap = UntypedEvents> {
       this._paramsValue = params ?? {};
     }
     this.socket = socket;
+    // phoenix.js registers two socket callbacks per channel here; we dispatch to channels directly,
+    // but take the same two refs so refs on the wire (and in tests written for it) line up.
+    this.stateChangeRefs = [socket.makeRef(), socket.makeRef()];
     this.timeout = socket.timeout;
     this._options = options;
     // As in phoenix.js, `joinPush.payload()` gives the params even before the first join.
@@ -353,16 +356,10 @@ export class Channel<E extends EventMap = UntypedEvents> {
       }
     }
     if (event === CHANNEL_EVENTS.reply) {
-      if (ref != null) {
-        const push = this.socket._replies.get(ref);
-        if (push !== undefined && push.channel === (this as unknown as Channel)) {
-          push._onReply(asReply(handled));
-        }
-      }
+      if (ref != null) this._answer(String(ref), handled);
     } else if (event.charCodeAt(0) === 99 /* c */ && event.startsWith("chan_reply_")) {
       // `push.trigger()`, and code written for phoenix.js, answer a push through its refEvent.
-      const push = this.socket._replies.get(event.slice(11));
-      if (push !== undefined && push.channel === (this as unknown as Channel)) push._onReply(asReply(handled));
+      this._answer(event.slice(11), handled);
     } else if (event === CHANNEL_EVENTS.close) {
       this._onClose();
     } else if (event === CHANNEL_EVENTS.error) {
@@ -456,6 +453,19 @@ export class Channel<E extends EventMap = UntypedEvents> {
   }
 
   /** @internal Called by the socket on (re)open. */
+  /** @internal Hands a reply to the push(es) of this channel waiting on `ref`. */
+  _answer(ref: string, payload: unknown): void {
+    const push = this.socket._replies.get(ref);
+    if (push === undefined) return;
+    if (push._sameRef === null) {
+      if (push.channel === (this as unknown as Channel)) push._onReply(asReply(payload));
+      return;
+    }
+    const waiting: Push<unknown>[] = [];
+    for (let p: Push<unknown> | null = push; p !== null; p = p._sameRef) if (p.channel === (this as unknown as Channel)) waiting.push(p);
+    for (const p of waiting) p._onReply(asReply(payload));
+  }
+
   _onSocketOpen(): void {
     this.rejoinTimer.reset();
     if (this._state === CHANNEL_STATES.errored && !this._failed) this.rejoin();

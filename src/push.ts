@@ -70,6 +70,8 @@ export class Push<R = unknown> implements PromiseLike<R> {
   private _payloadFn: (() => unknown) | null;
   /** @internal Where the push waits to be sent: 0 nowhere, 1 the channel's pushBuffer, 2 the socket's sendBuffer. */
   _buffered: 0 | 1 | 2 = 0;
+  /** @internal The next push waiting on the same ref (only when makeRef repeats a ref). */
+  _sameRef: Push<unknown> | null = null;
   private _promise: Promise<R> | null = null;
   private _resolve: ((value: R) => void) | null = null;
   private _reject: ((error: PushError) => void) | null = null;
@@ -238,7 +240,21 @@ export class Push<R = unknown> implements PromiseLike<R> {
     const ref = this.ref;
     if (ref === null) return;
     const replies = this.channel.socket._replies;
-    if (replies.get(ref) === this) replies.delete(ref);
+    const key = String(ref);
+    const head = replies.get(key);
+    if (head === this) {
+      if (this._sameRef === null) replies.delete(key);
+      else replies.set(key, this._sameRef);
+    } else {
+      // Only when makeRef() repeats itself (a test stub): unlink from the chain of that ref.
+      for (let p: Push<unknown> | null | undefined = head; p; p = p._sameRef) {
+        if (p._sameRef === this) {
+          p._sameRef = this._sameRef;
+          break;
+        }
+      }
+    }
+    this._sameRef = null;
   }
 
   /** Cancels the timeout. */
@@ -255,7 +271,17 @@ export class Push<R = unknown> implements PromiseLike<R> {
     this.cancelRefEvent();
     const socket = this.channel.socket;
     this.ref = socket.makeRef();
-    socket._replies.set(this.ref, this as Push<unknown>);
+    // Keyed by the ref as a string: replies carry strings, a stubbed makeRef may return numbers.
+    const key = String(this.ref);
+    const replies = socket._replies;
+    let tail = replies.get(key);
+    if (tail === undefined) replies.set(key, this as Push<unknown>);
+    else {
+      // A ref handed out twice (makeRef stubbed in a test): like phoenix.js's refEvent bindings,
+      // every push waiting on it gets the reply, oldest first.
+      while (tail._sameRef !== null) tail = tail._sameRef;
+      tail._sameRef = this as Push<unknown>;
+    }
     // Passing `this` as an argument avoids allocating a closure per push on the hot path.
     this.timeoutTimer = setTimeout(timedOut, this.timeout, this) as unknown as ReturnType<typeof setTimeout>;
   }

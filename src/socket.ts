@@ -530,7 +530,8 @@ export class Socket {
 
   /**
    * Sends a message now, or buffers it until the connection opens.
-   * @param channel the channel the message belongs to; a buffered message of an outdated join is not sent.
+   * @param channel the channel the message belongs to (by default the channel of the push waiting
+   *   on its ref); a buffered message of an outdated join is not sent.
    */
   push(data: Message, channel?: Channel): void {
     if (this.logger !== null) {
@@ -540,13 +541,14 @@ export class Socket {
       this._send(data);
       return;
     }
+    const push = this._pushOf(data);
+    const owner = channel || (push && push.channel);
     const entry: BufferedSend = () => {
-      if (channel !== undefined && data.event !== CHANNEL_EVENTS.leave && (data.join_ref !== channel.joinRef() || channel.isClosed())) {
+      if (owner && data.event !== CHANNEL_EVENTS.leave && (data.join_ref !== owner.joinRef() || owner.isClosed())) {
         return;
       }
       this._send(data);
     };
-    const push = data.ref !== null ? this._replies.get(data.ref) : undefined;
     entry.push = push;
     if (push !== undefined) push._buffered = 2;
     this._bufferSend(entry);
@@ -1186,9 +1188,16 @@ export class Socket {
       }
     } catch (error) {
       this._reportError(error);
-      const push = data.ref !== null ? this._replies.get(data.ref) : undefined;
+      const push = this._pushOf(data);
       if (push !== undefined) push.trigger("error", { reason: error instanceof Error ? error.message : String(error) });
     }
+  }
+
+  /** The push a message was sent for: the newest one waiting on its ref. */
+  private _pushOf(data: Message): Push<unknown> | undefined {
+    let push = data.ref == null ? undefined : this._replies.get(String(data.ref));
+    while (push !== undefined && push._sameRef !== null) push = push._sameRef;
+    return push;
   }
 
   private _bufferSend(entry: BufferedSend): void {

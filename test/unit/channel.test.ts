@@ -42,7 +42,7 @@ describe("Channel basics", () => {
     const push = chan.join();
     expect(push).toBe(chan.joinPush);
     expect(chan.isJoining()).toBe(true);
-    expect(conn().last()).toEqual(["1", "1", "room:1", "phx_join", { token: "t" }]);
+    expect(conn().last()).toEqual(["3", "3", "room:1", "phx_join", { token: "t" }]);
     expect(() => chan.join()).toThrow(UsageError);
     expect(() => chan.join()).toThrow(/join multiple times/);
     conn().ackJoins();

@@ -245,3 +245,55 @@ describe("Malformed replies", () => {
     socket.disconnect();
   });
 });
+
+describe("Push with a stubbed makeRef (how phoenix.js test suites drive pushes)", () => {
+  it("matches replies when makeRef returns a number", () => {
+    const socket = open();
+    vi.spyOn(socket, "makeRef").mockImplementation(() => 7 as unknown as string);
+    const chan = socket.channel("room:1");
+    const ok = vi.fn();
+    chan.join().receive("ok", ok);
+    chan.trigger("phx_reply", { status: "ok", response: { a: 1 } }, "7");
+    expect(ok).toHaveBeenCalledWith({ a: 1 });
+    expect(chan.state).toBe("joined");
+    socket.disconnect();
+  });
+
+  it("answers every push waiting on a repeated ref, oldest first, so the join still completes", () => {
+    const socket = open();
+    vi.spyOn(socket, "makeRef").mockImplementation(() => "1");
+    const chan = socket.channel("room:1");
+    const order: string[] = [];
+    chan.join().receive("ok", () => order.push("join"));
+    const buffered = chan.push("ev", { n: 1 }).receive("ok", () => order.push("push"));
+    expect(chan.pushBuffer).toEqual([buffered]);
+    chan.joinPush.trigger("ok", {});
+    expect(chan.state).toBe("joined");
+    expect(conn().frames().map((f) => f[3])).toEqual(["phx_join", "ev"]);
+    expect(order).toEqual(["join", "push"]);
+    expect(socket._replies.size).toBe(0);
+    socket.disconnect();
+  });
+
+  it("forgets a push that ended from the middle of a shared-ref chain", () => {
+    const socket = open();
+    const chan = socket.channel("room:1");
+    chan.join();
+    conn().ackJoins();
+    vi.spyOn(socket, "makeRef").mockImplementation(() => "50");
+    const a = chan.push("a", {}, 100);
+    const b = chan.push("b", {}, 200);
+    const c = chan.push("c", {}, 300);
+    b.trigger("ok", {});
+    // b went through the channel: every push on ref 50 got it, as phoenix.js's refEvent bindings do.
+    expect([a, b, c].map((p) => p.receivedResp?.status)).toEqual(["ok", "ok", "ok"]);
+    expect(socket._replies.size).toBe(0);
+    const d = chan.push("d", {}, 100);
+    const e = chan.push("e", {}, 100);
+    d.cancelRefEvent();
+    chan.trigger("phx_reply", { status: "error", response: {} }, "50");
+    expect(d.receivedResp).toBeNull();
+    expect(e.receivedResp?.status).toBe("error");
+    socket.disconnect();
+  });
+});

@@ -418,8 +418,8 @@ describe("Inbound frames", () => {
     const chan = socket.channel("room");
     chan.join();
     const sent = JSON.parse(conn().sent[0] as string) as Record<string, unknown>;
-    expect(sent).toMatchObject({ topic: "room", event: "phx_join", ref: "1", join_ref: "1" });
-    conn().raw(JSON.stringify({ topic: "room", event: "phx_reply", ref: "1", join_ref: "1", payload: { status: "ok", response: {} } }));
+    expect(sent).toMatchObject({ topic: "room", event: "phx_join", ref: "3", join_ref: "3" });
+    conn().raw(JSON.stringify({ topic: "room", event: "phx_reply", ref: "3", join_ref: "3", payload: { status: "ok", response: {} } }));
     expect(chan.state).toBe("joined");
     socket.disconnect();
   });
