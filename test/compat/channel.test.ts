@@ -51,6 +51,12 @@ describe.each(IMPLS)("Channel construction (%s)", (_name, impl) => {
     expect(channel.joinPush.timeout).toBe(999);
   });
 
+  it("joinPush.payload() returns the channel params before join() is called", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    const channel = socket.channel("topic", { a: 1 });
+    expect(channel.joinPush.payload()).toEqual({ a: 1 });
+  });
+
   it("has a rejoin timer following rejoinAfterMs", () => {
     const socket = new impl.Socket("/socket", { transport: ManualTransport });
     const channel = socket.channel("topic");
@@ -256,6 +262,14 @@ describe.each(IMPLS)("Channel push (%s)", (_name, impl) => {
     const channel = socket.channel("room:1");
     joinOk(channel, t);
     channel.push("ping");
+    expect(t.frames().pop()![4]).toEqual({});
+  });
+
+  it("push(event, null) sends an empty object payload", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("room:1");
+    joinOk(channel, t);
+    channel.push("x", null);
     expect(t.frames().pop()![4]).toEqual({});
   });
 

@@ -16,20 +16,6 @@ beforeEach(() => {
 });
 
 describe.each(IMPLS)("Divergences (%s)", (_name, impl) => {
-  it("joinPush.payload() returns the channel params before join() is called", () => {
-    const socket = new impl.Socket("/socket", { transport: ManualTransport });
-    const channel = socket.channel("topic", { a: 1 });
-    expect(channel.joinPush.payload()).toEqual({ a: 1 });
-  });
-
-  it("sendHeartbeat() calls socket.push with exactly {topic, event, payload, ref} (no join_ref key)", () => {
-    vi.useFakeTimers();
-    const { socket } = manualSocket(impl);
-    const push = vi.spyOn(socket, "push");
-    socket.sendHeartbeat();
-    expect(push).toHaveBeenCalledWith({ topic: "phoenix", event: "heartbeat", payload: {}, ref: socket.pendingHeartbeatRef });
-  });
-
   it("joinRef() of a channel never joined is undefined, and bindings get undefined as their third argument", () => {
     const socket = new impl.Socket("/socket", { transport: ManualTransport });
     const channel = socket.channel("room:1");
@@ -38,66 +24,6 @@ describe.each(IMPLS)("Divergences (%s)", (_name, impl) => {
     channel.trigger("evt", { a: 1 });
     expect(channel.joinRef()).toBeUndefined();
     expect(cb).toHaveBeenCalledWith({ a: 1 }, undefined, undefined);
-  });
-
-  it("push(event, null) sends an empty object payload", () => {
-    const { socket, t } = manualSocket(impl);
-    const channel = socket.channel("room:1");
-    joinOk(channel, t);
-    channel.push("x", null);
-    expect(t.frames().pop()![4]).toEqual({});
-  });
-
-  it("the reason a transport close gives the channels is {source: 'transport', reason: 'connection_closed'}", () => {
-    const { socket, t } = manualSocket(impl);
-    const channel = socket.channel("a");
-    joinOk(channel, t);
-    const onError = vi.fn();
-    channel.onError(onError);
-    t.drop();
-    expect(onError).toHaveBeenCalledWith({ source: "transport", reason: "connection_closed" });
-  });
-
-  it("the reason a transport error gives the channels is {source: 'transport', reason: 'connection_error'}", () => {
-    const { socket, t } = manualSocket(impl);
-    const channel = socket.channel("a");
-    joinOk(channel, t);
-    const onError = vi.fn();
-    channel.onError(onError);
-    t.onerror!({ type: "error" });
-    expect(onError).toHaveBeenCalledWith({ source: "transport", reason: "connection_error" });
-  });
-
-  it("the reason a heartbeat timeout gives the channels is {source: 'transport', reason: 'heartbeat_timeout'}", () => {
-    vi.useFakeTimers();
-    const { socket, t } = manualSocket(impl, { heartbeatIntervalMs: 100 });
-    const channel = socket.channel("a");
-    joinOk(channel, t);
-    const onError = vi.fn();
-    channel.onError(onError);
-    vi.advanceTimersByTime(200);
-    expect(onError).toHaveBeenCalledWith({ source: "transport", reason: "heartbeat_timeout" });
-  });
-
-  it("push.trigger(status, response) goes through channel.trigger(push.refEvent, {status, response})", () => {
-    const { socket, t } = manualSocket(impl);
-    const channel = socket.channel("room:1");
-    joinOk(channel, t);
-    const push = channel.push("evt", {});
-    const spy = vi.spyOn(channel, "trigger");
-    push.trigger("ok", { a: 1 });
-    expect(spy).toHaveBeenCalledWith(`chan_reply_${push.ref}`, { status: "ok", response: { a: 1 } });
-  });
-
-  it("channel.trigger(push.refEvent, {status, response}) resolves the push", () => {
-    const { socket, t } = manualSocket(impl);
-    const channel = socket.channel("room:1");
-    joinOk(channel, t);
-    const ok = vi.fn();
-    const push = channel.push("evt", {}).receive("ok", ok);
-    expect(push.refEvent).toBe(`chan_reply_${push.ref}`);
-    channel.trigger(push.refEvent, { status: "ok", response: { b: 1 } });
-    expect(ok).toHaveBeenCalledWith({ b: 1 });
   });
 
   it("disconnect() then connect() at once: the old transport's close does not reach onClose", () => {
@@ -112,14 +38,6 @@ describe.each(IMPLS)("Divergences (%s)", (_name, impl) => {
     expect(onClose).not.toHaveBeenCalled();
   });
 
-  it("connect(params) (deprecated) logs a deprecation to console.log and uses the params", () => {
-    const spy = vi.spyOn(console, "log").mockImplementation(() => {});
-    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport });
-    socket.connect({ a: "1" });
-    expect(socket.params()).toEqual({ a: "1" });
-    expect(lastTransport().url).toBe("ws://h/socket/websocket?a=1&vsn=2.0.0");
-    expect(spy).toHaveBeenCalled();
-  });
 });
 
 describe.each(IMPLS)("Serializer divergences (%s)", (_name, impl) => {

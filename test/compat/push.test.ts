@@ -200,6 +200,27 @@ describe.each(IMPLS)("Push (%s)", (_name, impl) => {
     expect(push.timeoutTimer).toBeNull();
   });
 
+  it("push.trigger(status, response) goes through channel.trigger(push.refEvent, {status, response})", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("room:1");
+    joinOk(channel, t);
+    const push = channel.push("evt", {});
+    const spy = vi.spyOn(channel, "trigger");
+    push.trigger("ok", { a: 1 });
+    expect(spy).toHaveBeenCalledWith(`chan_reply_${push.ref}`, { status: "ok", response: { a: 1 } });
+  });
+
+  it("channel.trigger(push.refEvent, {status, response}) resolves the push", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("room:1");
+    joinOk(channel, t);
+    const ok = vi.fn();
+    const push = channel.push("evt", {}).receive("ok", ok);
+    expect(push.refEvent).toBe(`chan_reply_${push.ref}`);
+    channel.trigger(push.refEvent, { status: "ok", response: { b: 1 } });
+    expect(ok).toHaveBeenCalledWith({ b: 1 });
+  });
+
   it("the join push's trigger('ok') joins the channel, as test suites do to fake a server", () => {
     const { socket } = manualSocket(impl);
     const channel = socket.channel("room:1");

@@ -292,6 +292,15 @@ describe.each(IMPLS)("Socket connection state (%s)", (_name, impl) => {
     expect(t.timeout).toBe(1500);
   });
 
+  it("connect(params) (deprecated) logs a deprecation to console.log and uses the params", () => {
+    const spy = vi.spyOn(console, "log").mockImplementation(() => {});
+    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport });
+    socket.connect({ a: "1" });
+    expect(socket.params()).toEqual({ a: "1" });
+    expect(lastTransport().url).toBe("ws://h/socket/websocket?a=1&vsn=2.0.0");
+    expect(spy).toHaveBeenCalled();
+  });
+
   it("connect() while connecting or connected does not open a second transport", () => {
     const { socket, t } = manualSocket(impl, {}, false);
     socket.connect();
@@ -401,6 +410,14 @@ describe.each(IMPLS)("Socket heartbeat (%s)", (_name, impl) => {
     expect(push).toHaveBeenCalledTimes(1);
     expect(push.mock.calls[0]![0]).toMatchObject({ topic: "phoenix", event: "heartbeat", payload: {}, ref });
     expect(t.frames()).toEqual([[null, ref, "phoenix", "heartbeat", {}]]);
+  });
+
+  it("sendHeartbeat() calls socket.push with exactly {topic, event, payload, ref} (no join_ref key)", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl);
+    const push = vi.spyOn(socket, "push");
+    socket.sendHeartbeat();
+    expect(push).toHaveBeenCalledWith({ topic: "phoenix", event: "heartbeat", payload: {}, ref: socket.pendingHeartbeatRef });
   });
 
   it("sendHeartbeat() does nothing while a heartbeat is pending and the socket is not connected", () => {
@@ -628,6 +645,37 @@ describe.each(IMPLS)("Socket close, error and reconnect (%s)", (_name, impl) => 
     socket.onConnClose({ code: 1006 });
     expect(channel.state).toBe("errored");
     expect(onClose).toHaveBeenCalledWith({ code: 1006 });
+  });
+
+  it("the reason a transport close gives the channels is {source: 'transport', reason: 'connection_closed'}", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("a");
+    joinOk(channel, t);
+    const onError = vi.fn();
+    channel.onError(onError);
+    t.drop();
+    expect(onError).toHaveBeenCalledWith({ source: "transport", reason: "connection_closed" });
+  });
+
+  it("the reason a transport error gives the channels is {source: 'transport', reason: 'connection_error'}", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("a");
+    joinOk(channel, t);
+    const onError = vi.fn();
+    channel.onError(onError);
+    t.onerror!({ type: "error" });
+    expect(onError).toHaveBeenCalledWith({ source: "transport", reason: "connection_error" });
+  });
+
+  it("the reason a heartbeat timeout gives the channels is {source: 'transport', reason: 'heartbeat_timeout'}", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    const channel = socket.channel("a");
+    joinOk(channel, t);
+    const onError = vi.fn();
+    channel.onError(onError);
+    vi.advanceTimersByTime(200);
+    expect(onError).toHaveBeenCalledWith({ source: "transport", reason: "heartbeat_timeout" });
   });
 
   it("does not error channels that are closed or were never joined", () => {
