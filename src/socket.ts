@@ -121,8 +121,9 @@ function serialize(obj: Params, parentKey: string | null, out: string[]): void {
     if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
     const paramKey = parentKey ? `${parentKey}[${key}]` : key;
     const value = obj[key];
-    if (value !== null && typeof value === "object") serialize(value as Params, paramKey, out);
-    else out.push(`${encodeURIComponent(paramKey)}=${encodeURIComponent(String(value))}`);
+    // null is an object to phoenix.js's serializer too: it adds nothing to the URL.
+    if (typeof value !== "object") out.push(`${encodeURIComponent(paramKey)}=${encodeURIComponent(String(value))}`);
+    else if (value !== null) serialize(value as Params, paramKey, out);
   }
 }
 
@@ -324,9 +325,9 @@ export class Socket {
     return LongPoll as unknown as TransportConstructor;
   }
 
-  /** Closes the current connection and uses `newTransport` from the next connect on. */
-  replaceTransport(newTransport: TransportConstructor): void {
-    this.connectClock++;
+  /** Closes the current connection and uses `newTransport` from the next connect on. @returns the new connect clock. */
+  replaceTransport(newTransport: TransportConstructor): number {
+    const clock = ++this.connectClock;
     this.closeWasClean = true;
     this._cancelFallbackTimer();
     this.reconnectTimer.reset();
@@ -338,6 +339,18 @@ export class Socket {
       if (wasOpen) this.triggerChanError("connection_closed");
     }
     this.transport = newTransport;
+    return clock;
+  }
+
+  /**
+   * The name of a transport class for logs: "LongPoll" for ours even when a minifier renamed it.
+   * @example
+   * ```ts
+   * socket.transportName(socket.transport) // "WebSocket"
+   * ```
+   */
+  transportName(transport: TransportConstructor): string {
+    return transport === (LongPoll as unknown as TransportConstructor) ? "LongPoll" : transport.name;
   }
 
   /** `"wss"` on an https page, else `"ws"`. */
@@ -663,7 +676,7 @@ export class Socket {
 
   /** The connection opened. */
   onConnOpen(): void {
-    if (this.hasLogger()) this.log("transport", `connected to ${this._safeURL()}`);
+    if (this.hasLogger()) this.log("transport", `${this.transportName(this.transport)} connected to ${this._safeURL()}`);
     this.closeWasClean = false;
     this._suspended = false;
     this.establishedConnections++;

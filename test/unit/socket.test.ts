@@ -70,6 +70,22 @@ describe("Socket options and defaults", () => {
     expect(viaFn.endPointURL()).toBe("ws://h/socket/websocket?x=1&vsn=2.0.0");
   });
 
+  it("leaves null params out of the URL, as phoenix.js does", () => {
+    const socket = new Socket("ws://h/socket", { transport: Fake, params: { token: null, user: { id: null, n: 2 } } });
+    expect(socket.endPointURL()).toBe("ws://h/socket/websocket?user%5Bn%5D=2&vsn=2.0.0");
+  });
+
+  it("names the transport in the connected log line and returns the connect clock from replaceTransport", () => {
+    const lines: string[] = [];
+    const socket = open({ logger: (kind, msg) => lines.push(`${kind}: ${msg}`) });
+    expect(lines).toContain(`transport: ${Fake.name} connected to ws://example.test/socket/websocket?vsn=2.0.0`);
+    expect(socket.transportName(socket.getLongPollTransport())).toBe("LongPoll");
+    const clock = socket.connectClock;
+    expect(socket.replaceTransport(Fake)).toBe(clock + 1);
+    expect(socket.connectClock).toBe(clock + 1);
+    socket.disconnect();
+  });
+
   it("resolves a relative endpoint against the page location, and refuses it where there is none", () => {
     const socket = new Socket("/socket", { transport: Fake });
     expect(() => socket.connect()).toThrow(UsageError);
