@@ -285,15 +285,16 @@ export class LongPoll {
     detail = `${reason} (${status})`,
     options?: { cause: unknown },
   ): void {
-    const code = ({ session_gone: 3410, forbidden: 1008, timeout: 1005 } as Partial<Record<LongPollFailure, number>>)[reason];
+    // The codes of LONGPOLL_CLOSE_CODES; every other failure closes with 1011.
+    const codes: Partial<Record<LongPollFailure, number>> = { session_gone: 3410, forbidden: 1008, timeout: 1005 };
+    const code = codes[reason];
     this._stop();
     // A throwing onerror must not cost the socket its close (and so its reconnect).
     try {
-      this.onerror(
-        new LongPollError(reason, method, status, `LongPoll ${method}: ${detail}`, options),
-      );
+      this.onerror(new LongPollError(reason, method, status, `LongPoll ${method}: ${detail}`, options));
     } finally {
-      this.onclose({ type: "close", code: code || 1011, reason: code ? reason : "internal server error", wasClean: false });
+      const closeReason = code ? reason : "internal server error";
+      this.onclose({ type: "close", code: code || 1011, reason: closeReason, wasClean: false });
     }
   }
 
@@ -357,7 +358,13 @@ export class LongPoll {
     const ok =
       valid &&
       !gone &&
-      (method == "POST" ? status == 200 : open ? typeof token == "string" : status == 200 ? Array.isArray(messages) : status == 204);
+      (method == "POST"
+        ? status == 200
+        : open
+          ? typeof token == "string"
+          : status == 200
+            ? Array.isArray(messages)
+            : status == 204);
     if (!ok) {
       const reason = gone
         ? "session_gone"
@@ -376,7 +383,8 @@ export class LongPoll {
         // Text messages start with `[` (V2) or `{` (V1); anything else is a base64 binary frame,
         // and a line that is not base64 is passed on as text for the socket's decoder.
         const bytes = typeof message == "string" && /^[^[{]/.test(message) && decodeBase64(message);
-        const data = bytes ? (bytes.buffer as ArrayBuffer) : typeof message == "string" ? message : (JSON.stringify(message) ?? "");
+        const text = typeof message == "string" ? message : (JSON.stringify(message) ?? "");
+        const data = bytes ? (bytes.buffer as ArrayBuffer) : text;
         this._after(0, () => this.onmessage({ type: "message", data }));
       }
     }
@@ -409,8 +417,8 @@ export function encodeBase64(bytes: Uint8Array): string {
   for (let i = 0; i < n; i += 3) {
     // Bytes past the end read as undefined, which shifts as 0.
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out +=
-      ALPHABET[v >> 18]! + ALPHABET[(v >> 12) & 63] + (i + 1 < n ? ALPHABET[(v >> 6) & 63] : "=") + (i + 2 < n ? ALPHABET[v & 63] : "=");
+    out += ALPHABET[v >> 18]! + ALPHABET[(v >> 12) & 63];
+    out += (i + 1 < n ? ALPHABET[(v >> 6) & 63] : "=") + (i + 2 < n ? ALPHABET[v & 63] : "=");
   }
   return out;
 }
