@@ -100,12 +100,6 @@ describe.each(IMPLS)("LongPoll divergences (%s)", (_name, impl) => {
   });
 });
 
-describe.each(IMPLS)("More socket divergences (%s)", (_name, impl) => {
-  it("a null param is left out of the URL (phoenix.js serializes null as nothing)", () => {
-    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport, params: { token: null } });
-    expect(socket.endPointURL()).not.toContain("token");
-  });
-
   it("logs 'transport', '<TransportName> connected to <url>' on open", () => {
     const logger = vi.fn();
     manualSocket(impl, { logger });
@@ -115,6 +109,32 @@ describe.each(IMPLS)("More socket divergences (%s)", (_name, impl) => {
   it("replaceTransport() returns the new connect clock (a number)", () => {
     const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport });
     expect(typeof socket.replaceTransport(ManualTransport)).toBe("number");
+  });
+});
+
+describe.each(IMPLS)("Connecting divergences (%s)", (_name, impl) => {
+  it("disconnect() while connecting leaves a joining channel joining (no onError)", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, {}, false);
+    const ch = socket.channel("a");
+    ch.join();
+    socket.disconnect();
+    expect(ch.state).toBe("joining");
+  });
+
+  it("a join that timed out while connecting sends no stale phx_leave on open, only the new join", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, {}, false);
+    const ch = socket.channel("a");
+    const to = vi.fn();
+    ch.join(1000).receive("timeout", to);
+    vi.advanceTimersByTime(1000);
+    expect(to).toHaveBeenCalledTimes(1);
+    expect(ch.state).toBe("errored");
+    const t = lastTransport(); t.open();
+    const frames = t.frames().filter((f) => f[2] === "a");
+    expect(frames.map((f) => f[3])).toEqual(["phx_join"]);
+    expect(frames[0]![0]).toBe(ch.joinRef());
   });
 });
 

@@ -132,6 +132,11 @@ describe.each(IMPLS)("Socket defaults and options (%s)", (_name, impl) => {
 });
 
 describe.each(IMPLS)("Socket endPointURL and protocol (%s)", (_name, impl) => {
+  it("a null param is left out of the URL (phoenix.js serializes null as nothing)", () => {
+    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport, params: { token: null } });
+    expect(socket.endPointURL()).not.toContain("token");
+  
+
   it("appends params and vsn to an absolute endpoint", () => {
     const socket = new impl.Socket("wss://h.example/socket", { transport: ManualTransport, params: { token: "a b", n: 1 } });
     expect(socket.endPointURL()).toBe("wss://h.example/socket/websocket?token=a%20b&n=1&vsn=2.0.0");

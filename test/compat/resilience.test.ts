@@ -1,0 +1,155 @@
+/**
+ * Differential: pushes, joins and heartbeats across drops, failed attempts and reconnects, run
+ * against phoenix.js 1.8.16 (the oracle) and ours with the same expectations.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { IMPLS, ManualTransport, joinOk, lastTransport, manualSocket, useCompatCleanup } from "./impls";
+
+useCompatCleanup();
+beforeEach(() => {
+  ManualTransport.instances = [];
+});
+
+/** The events sent on `t` (to `topic` only, if given). */
+const ev = (t: ManualTransport, topic?: string): string[] => t.frames().filter((f) => !topic || f[2] === topic).map((f) => f[3]);
+
+describe.each(IMPLS)("Across drops and reconnects (%s)", (_name, impl) => {
+  it("a push in flight still times out after the socket drops", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl, { reconnectAfterMs: () => 100000 });
+    const ch = socket.channel("a"); joinOk(ch, t);
+    const to = vi.fn();
+    ch.push("x", {}, 500).receive("timeout", to);
+    t.drop();
+    vi.advanceTimersByTime(500);
+    expect(to).toHaveBeenCalledTimes(1);
+  });
+
+  it("a push made while errored is sent after the reconnect and rejoin, with the new join ref", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    t.drop();
+    const ok = vi.fn();
+    const p = ch.push("x", { n: 1 }).receive("ok", ok);
+    vi.advanceTimersByTime(10);
+    const t2 = lastTransport(); t2.open();
+    const j = t2.frames().find((f) => f[3] === "phx_join")!;
+    t2.receive(j[0], j[1], "a", "phx_reply", { status: "ok", response: {} });
+    const f = t2.frames().find((f) => f[3] === "x")!;
+    expect(f[0]).toBe(ch.joinRef());
+    expect(f[1]).toBe(p.ref);
+    t2.receive(f[0], f[1], "a", "phx_reply", { status: "ok", response: { done: 1 } });
+    expect(ok).toHaveBeenCalledWith({ done: 1 });
+  });
+
+  it("a dropped connection forgets the pending heartbeat", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    vi.advanceTimersByTime(100);
+    expect(socket.pendingHeartbeatRef).not.toBeNull();
+    t.drop();
+    expect(socket.pendingHeartbeatRef).toBeNull();
+  });
+
+  it("failed connection attempts error a joining channel once, and it joins when a connection opens", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl, {}, false);
+    const ch = socket.channel("a");
+    const onErr = vi.fn(); ch.onError(onErr);
+    ch.join();
+    t.drop();
+    expect(ch.state).toBe("errored");
+    vi.advanceTimersByTime(10);
+    lastTransport().drop();
+    vi.advanceTimersByTime(50);
+    lastTransport().drop();
+    expect(onErr).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(100);
+    const t4 = lastTransport(); t4.open();
+    expect(ev(t4, "a")).toEqual(["phx_join"]);
+  });
+
+  it("a join made before connect() is sent once after disconnect() and connect() before the open", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, {}, false);
+    const ch = socket.channel("a");
+    ch.join();
+    socket.disconnect();
+    socket.connect();
+    const t2 = lastTransport(); t2.open();
+    expect(ev(t2, "a")).toEqual(["phx_join"]);
+  });
+
+  it("an error reply to the heartbeat still counts as an answer", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    vi.advanceTimersByTime(100);
+    t.receive(null, socket.pendingHeartbeatRef, "phoenix", "phx_reply", { status: "error", response: {} });
+    expect(socket.pendingHeartbeatRef).toBeNull();
+  });
+
+  it("onMessage callbacks see heartbeat replies", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    const m = vi.fn(); socket.onMessage(m);
+    vi.advanceTimersByTime(100);
+    const ref = socket.pendingHeartbeatRef;
+    t.receive(null, ref, "phoenix", "phx_reply", { status: "ok", response: {} });
+    expect(m).toHaveBeenCalledWith({ join_ref: null, ref, topic: "phoenix", event: "phx_reply", payload: { status: "ok", response: {} } });
+  });
+
+  it("a join buffered while connecting is sent once on open and the channel stays joining", () => {
+    const { socket } = manualSocket(impl, {}, false);
+    const ch = socket.channel("a");
+    ch.join();
+    const t = lastTransport(); t.open();
+    expect(ev(t, "a")).toEqual(["phx_join"]);
+    expect(ch.state).toBe("joining");
+  });
+
+  it("a late reply to an earlier join is ignored after a rejoin", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a");
+    ch.join();
+    const old = t.frames()[0]!;
+    t.receive(old[0], old[1], "a", "phx_reply", { status: "error", response: {} });
+    vi.advanceTimersByTime(1000);
+    const ok = vi.fn();
+    ch.joinPush.receive("ok", ok);
+    t.receive(old[0], old[1], "a", "phx_reply", { status: "ok", response: {} });
+    expect(ch.state).toBe("joining");
+    expect(ok).not.toHaveBeenCalled();
+  });
+
+  it("messages for the current join are delivered before the join reply", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a");
+    const cb = vi.fn(); ch.on("e", cb);
+    ch.join();
+    t.receive(ch.joinRef(), null, "a", "e", { x: 1 });
+    expect(cb).toHaveBeenCalled();
+  });
+
+  it("a push reply that arrives after the channel errored still reaches the push", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    const ok = vi.fn();
+    const p = ch.push("x", {}).receive("ok", ok);
+    ch.trigger("phx_error", {});
+    t.receive(ch.joinRef(), p.ref, "a", "phx_reply", { status: "ok", response: {} });
+    expect(ok).toHaveBeenCalledTimes(1);
+  });
+
+  it("a second phx_close from the server does not call onClose again", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    const cb = vi.fn(); ch.onClose(cb);
+    t.receive(ch.joinRef(), null, "a", "phx_close", {});
+    t.receive(ch.joinRef(), null, "a", "phx_close", {});
+    expect(cb).toHaveBeenCalledTimes(1);
+  });
+});
