@@ -100,18 +100,6 @@ describe.each(IMPLS)("LongPoll divergences (%s)", (_name, impl) => {
   });
 });
 
-  it("logs 'transport', '<TransportName> connected to <url>' on open", () => {
-    const logger = vi.fn();
-    manualSocket(impl, { logger });
-    expect(logger).toHaveBeenCalledWith("transport", "ManualTransport connected to ws://manual.test/socket/websocket?vsn=2.0.0", undefined);
-  });
-
-  it("replaceTransport() returns the new connect clock (a number)", () => {
-    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport });
-    expect(typeof socket.replaceTransport(ManualTransport)).toBe("number");
-  });
-});
-
 describe.each(IMPLS)("Connecting divergences (%s)", (_name, impl) => {
   it("disconnect() while connecting leaves a joining channel joining (no onError)", () => {
     vi.useFakeTimers();

@@ -135,7 +135,18 @@ describe.each(IMPLS)("Socket endPointURL and protocol (%s)", (_name, impl) => {
   it("a null param is left out of the URL (phoenix.js serializes null as nothing)", () => {
     const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport, params: { token: null } });
     expect(socket.endPointURL()).not.toContain("token");
-  
+  });
+
+  it("logs 'transport', '<TransportName> connected to <url>' on open", () => {
+    const logger = vi.fn();
+    manualSocket(impl, { logger });
+    expect(logger).toHaveBeenCalledWith("transport", "ManualTransport connected to ws://manual.test/socket/websocket?vsn=2.0.0", undefined);
+  });
+
+  it("replaceTransport() returns the new connect clock (a number)", () => {
+    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport });
+    expect(typeof socket.replaceTransport(ManualTransport)).toBe("number");
+  });
 
   it("appends params and vsn to an absolute endpoint", () => {
     const socket = new impl.Socket("wss://h.example/socket", { transport: ManualTransport, params: { token: "a b", n: 1 } });
