@@ -384,8 +384,8 @@ export class Channel<E extends EventMap = UntypedEvents> {
     return `chan_reply_${ref}`;
   }
 
-  /** The ref of the current join, which stamps every message of this channel instance. */
-  joinRef(): string | null {
+  /** The ref of the current join, which stamps every message of this channel instance (undefined before the first join). */
+  joinRef(): string | null | undefined {
     return this.joinPush.ref;
   }
 

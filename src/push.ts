@@ -54,8 +54,11 @@ export class Push<R = unknown> implements PromiseLike<R> {
   event: string;
   /** Ms before the push times out. */
   timeout: number;
-  /** The ref of the message on the wire (set when sent). */
-  ref: string | null = null;
+  /**
+   * The ref of the message on the wire: undefined until first sent, null after a reset
+   * (phoenix.js's values, which code written for it may compare against).
+   */
+  ref: string | null | undefined = undefined;
   /** The reply received, if any. */
   receivedResp: PushReply | null = null;
   /** The pending timeout. */
@@ -112,7 +115,7 @@ export class Push<R = unknown> implements PromiseLike<R> {
 
   /** The reply event name phoenix.js binds for this push (`chan_reply_<ref>`). */
   get refEvent(): string | null {
-    return this.ref === null ? null : `chan_reply_${this.ref}`;
+    return this.ref == null ? null : `chan_reply_${this.ref}`;
   }
 
   /** Sends again with a new ref and timeout. */
@@ -177,7 +180,7 @@ export class Push<R = unknown> implements PromiseLike<R> {
 
   /** Delivers a reply (or a local outcome such as "timeout") to the hooks. */
   trigger(status: string, response: unknown): void {
-    if (this.ref === null) {
+    if (this.ref == null) {
       if (status === "dropped") this._onReply({ status, response });
       return;
     }
@@ -238,7 +241,7 @@ export class Push<R = unknown> implements PromiseLike<R> {
   /** Forgets the ref's reply registration. */
   cancelRefEvent(): void {
     const ref = this.ref;
-    if (ref === null) return;
+    if (ref == null) return;
     const replies = this.channel.socket._replies;
     const key = String(ref);
     const head = replies.get(key);
