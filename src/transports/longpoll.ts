@@ -171,6 +171,8 @@ export class LongPoll {
   binaryType: "arraybuffer" | "blob" = "arraybuffer";
   /** The long-poll endpoint (http/https, path ending in `/longpoll`). */
   readonly url: string;
+  /** The same URL under phoenix.js's name for it. */
+  readonly pollEndpoint: string;
   /** No sub-protocol is negotiated over HTTP. */
   readonly protocol = "";
 
@@ -200,7 +202,7 @@ export class LongPoll {
   constructor(endPointURL: string, protocols?: string | string[], options?: LongPollOptions) {
     const endPoint = typeof endPointURL == "string" && endPointURL.trim();
     if (!endPoint) throw new UsageError("LongPoll needs an endpoint URL");
-    this.url = toLongPollURL(endPoint);
+    this.url = this.pollEndpoint = toLongPollURL(endPoint);
     // A connect param named `token` would shadow the session token: it is dropped.
     const [base, query = ""] = this.url.split(/\?([^]*)/);
     this._tokenURL = `${base}?${query

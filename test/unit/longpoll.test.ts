@@ -121,6 +121,14 @@ describe("LongPoll endpoint", () => {
     expect(toLongPollURL("/socket/longpoll?vsn=2.0.0")).toBe("/socket/longpoll?vsn=2.0.0");
   });
 
+  it("exposes the long-poll URL as pollEndpoint too, phoenix.js's name for it", () => {
+    vi.stubGlobal("fetch", () => new Promise(() => {}));
+    const lp = new LongPoll("wss://h.example/live/websocket?vsn=2.0.0");
+    expect(lp.pollEndpoint).toBe("https://h.example/live/longpoll?vsn=2.0.0");
+    expect(lp.url).toBe(lp.pollEndpoint);
+    lp.close();
+  });
+
   it("refuses an empty endpoint with a UsageError", () => {
     expect(() => new LongPoll("")).toThrow(UsageError);
   });
