@@ -428,6 +428,16 @@ describe.each(IMPLS)("Channel bindings (%s)", (_name, impl) => {
     expect(cb).toHaveBeenCalledWith({ p: 1 }, "5", "9");
   });
 
+  it("joinRef() of a channel never joined is undefined, and bindings get undefined as their third argument", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    const channel = socket.channel("room:1");
+    const cb = vi.fn();
+    channel.on("evt", cb);
+    channel.trigger("evt", { a: 1 });
+    expect(channel.joinRef()).toBeUndefined();
+    expect(cb).toHaveBeenCalledWith({ a: 1 }, undefined, undefined);
+  });
+
   it("trigger without a joinRef passes the channel's current join ref", () => {
     const { socket, t } = manualSocket(impl);
     const channel = socket.channel("room:1");

@@ -7,7 +7,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as Ours from "../../src/index";
-import { BrowserLikeTransport, IMPLS, ManualTransport, joinOk, lastTransport, manualSocket, useCompatCleanup, type Impl } from "./impls";
+import { BrowserLikeTransport, IMPLS, ManualTransport, MockWebSocket, joinOk, lastTransport, manualSocket, mockEndpoint, useCompatCleanup, type Impl } from "./impls";
 import { PhoenixWithWindow, hide, installGlobals, removeGlobals, show } from "./lifecycle-env";
 
 useCompatCleanup();
@@ -16,16 +16,6 @@ beforeEach(() => {
 });
 
 describe.each(IMPLS)("Divergences (%s)", (_name, impl) => {
-  it("joinRef() of a channel never joined is undefined, and bindings get undefined as their third argument", () => {
-    const socket = new impl.Socket("/socket", { transport: ManualTransport });
-    const channel = socket.channel("room:1");
-    const cb = vi.fn();
-    channel.on("evt", cb);
-    channel.trigger("evt", { a: 1 });
-    expect(channel.joinRef()).toBeUndefined();
-    expect(cb).toHaveBeenCalledWith({ a: 1 }, undefined, undefined);
-  });
-
   it("disconnect() then connect() at once: the old transport's close does not reach onClose", () => {
     vi.useFakeTimers();
     const { socket } = manualSocket(impl, { transport: BrowserLikeTransport });
@@ -37,7 +27,6 @@ describe.each(IMPLS)("Divergences (%s)", (_name, impl) => {
     expect(ManualTransport.instances).toHaveLength(2);
     expect(onClose).not.toHaveBeenCalled();
   });
-
 });
 
 describe.each(IMPLS)("Serializer divergences (%s)", (_name, impl) => {
@@ -101,6 +90,30 @@ describe.each(IMPLS)("LongPoll divergences (%s)", (_name, impl) => {
 });
 
 describe.each(IMPLS)("Connecting divergences (%s)", (_name, impl) => {
+  it("disconnect() calls onClose when the transport's close event arrives, not synchronously (mock-socket)", async () => {
+    vi.useFakeTimers();
+    const { endPoint } = mockEndpoint();
+    const socket = new impl.Socket(endPoint, { transport: MockWebSocket });
+    socket.connect();
+    await vi.advanceTimersByTimeAsync(10);
+    const onClose = vi.fn();
+    socket.onClose(onClose);
+    socket.disconnect();
+    expect(onClose).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(onClose).toHaveBeenCalledTimes(1);
+  });
+
+  it("an onClose registered right after disconnect() still hears that close (browser-like transport)", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, { transport: BrowserLikeTransport });
+    socket.disconnect();
+    const onClose = vi.fn();
+    socket.onClose(onClose);
+    vi.advanceTimersByTime(1);
+    expect(onClose).toHaveBeenCalledTimes(1);
+  });
+
   it("disconnect() while connecting leaves a joining channel joining (no onError)", () => {
     vi.useFakeTimers();
     const { socket } = manualSocket(impl, {}, false);

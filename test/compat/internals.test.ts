@@ -276,3 +276,79 @@ describe.each(IMPLS)("Channel and Push internals (%s)", (_name, impl) => {
     expect(channel.pushBuffer).toHaveLength(1);
   });
 });
+
+describe.each(IMPLS)("Socket events over mock-socket and browser-like transports (%s)", (_name, impl) => {
+  it("disconnect(callback) calls back synchronously when the transport closes synchronously", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl);
+    const cb = vi.fn();
+    socket.disconnect(cb);
+    expect(cb).toHaveBeenCalledTimes(1);
+  });
+
+  it("disconnect(callback) over a browser-like transport calls back within 150 ms, not synchronously", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, { transport: BrowserLikeTransport });
+    const cb = vi.fn();
+    socket.disconnect(cb);
+    expect(cb).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(150);
+    expect(cb).toHaveBeenCalledTimes(1);
+  });
+
+  it("a close from the mock-socket server reaches onClose with its code", async () => {
+    vi.useFakeTimers();
+    const { server, endPoint } = mockEndpoint();
+    const socket = new impl.Socket(endPoint, { transport: MockWebSocket, reconnectAfterMs: () => 100000 });
+    socket.connect();
+    await vi.advanceTimersByTimeAsync(10);
+    const onClose = vi.fn(); socket.onClose(onClose);
+    server.close({ code: 4001, reason: "x", wasClean: true });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(onClose).toHaveBeenCalledTimes(1);
+    expect(onClose.mock.calls[0][0]).toMatchObject({ code: 4001 });
+  });
+
+  it("an error simulated by the mock-socket server reaches onError", async () => {
+    vi.useFakeTimers();
+    const { server, endPoint } = mockEndpoint();
+    const socket = new impl.Socket(endPoint, { transport: MockWebSocket, reconnectAfterMs: () => 100000 });
+    socket.connect();
+    await vi.advanceTimersByTimeAsync(10);
+    const onError = vi.fn(); socket.onError(onError);
+    server.simulate("error");
+    await vi.advanceTimersByTimeAsync(10);
+    expect(onError).toHaveBeenCalled();
+  });
+
+  it("connecting where no mock-socket server listens reports onError and onClose once", async () => {
+    vi.useFakeTimers();
+    const socket = new impl.Socket("ws://nobody.test/socket", { transport: MockWebSocket, reconnectAfterMs: () => 100000 });
+    const onError = vi.fn(); socket.onError(onError);
+    const onClose = vi.fn(); socket.onClose(onClose);
+    socket.connect();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(onClose).toHaveBeenCalledTimes(1);
+    socket.disconnect();
+  });
+
+  it("a binary broadcast sent by the mock-socket server reaches the channel binding", async () => {
+    vi.useFakeTimers();
+    const { server, endPoint } = mockEndpoint();
+    let client: any;
+    server.on("connection", (ws: any) => { client = ws; ws.on("message", (d: string) => { const [j, r, tp, e] = JSON.parse(d); if (e === "phx_join") ws.send(JSON.stringify([j, r, tp, "phx_reply", { status: "ok", response: {} }])); }); });
+    const socket = new impl.Socket(endPoint, { transport: MockWebSocket });
+    socket.connect();
+    const ch = socket.channel("room:1");
+    ch.join();
+    await vi.advanceTimersByTimeAsync(20);
+    const cb = vi.fn(); ch.on("bin", cb);
+    const buf = new Uint8Array([2, 6, 3, ...new TextEncoder().encode("room:1bin"), 7, 7]).buffer;
+    client.send(buf);
+    await vi.advanceTimersByTimeAsync(5);
+    expect(cb).toHaveBeenCalledTimes(1);
+    expect([...new Uint8Array(cb.mock.calls[0][0])]).toEqual([7, 7]);
+    socket.disconnect();
+  });
+});
