@@ -142,6 +142,11 @@ describe.each(IMPLS)("Connecting divergences (%s)", (_name, impl) => {
 // Differences that look deliberate (README "Migrating from phoenix.js" / issue 2): kept here so
 // they stay visible; they pass on phoenix.js and fail on ours by design.
 describe.each(IMPLS)("Deliberate? divergences (%s)", (_name, impl) => {
+  it("a frame that is not JSON throws out of conn.onmessage (ours reports a DecodeError to onError)", () => {
+    const { t } = manualSocket(impl);
+    expect(() => t.onmessage!({ data: "not json" })).toThrow();
+  });
+
   it("a new channel has phoenix's own bindings (phx_close, phx_error, phx_reply) and user refs start at 3", () => {
     const socket = new impl.Socket("/socket", { transport: ManualTransport });
     const channel = socket.channel("t");

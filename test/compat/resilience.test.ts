@@ -152,4 +152,97 @@ describe.each(IMPLS)("Across drops and reconnects (%s)", (_name, impl) => {
     t.receive(ch.joinRef(), null, "a", "phx_close", {});
     expect(cb).toHaveBeenCalledTimes(1);
   });
+  it("push.trigger() with a custom status reaches receive() hooks of that status", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    const cb = vi.fn();
+    const p = ch.push("x", {}).receive("custom", cb);
+    p.trigger("custom", { z: 1 });
+    expect(cb).toHaveBeenCalledWith({ z: 1 });
+  });
+
+  it("a server reply with a custom status reaches receive() hooks of that status", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    const cb = vi.fn();
+    const p = ch.push("x", {}).receive("custom", cb);
+    t.receive(ch.joinRef(), p.ref, "a", "phx_reply", { status: "custom", response: 5 });
+    expect(cb).toHaveBeenCalledWith(5);
+  });
+
+  it("buffered pushes survive a join error and go out after the rejoin", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl, { heartbeatIntervalMs: 600000 });
+    const ch = socket.channel("a");
+    ch.join();
+    ch.push("x", { n: 1 }, 60000);
+    const f = t.frames()[0]!;
+    t.receive(f[0], f[1], "a", "phx_reply", { status: "error", response: {} });
+    expect(ch.pushBuffer).toHaveLength(1);
+    vi.advanceTimersByTime(1000);
+    const g = t.frames().pop()!;
+    t.receive(g[0], g[1], "a", "phx_reply", { status: "ok", response: {} });
+    expect(t.frames().map((x) => x[3])).toEqual(["phx_join", "phx_join", "x"]);
+  });
+
+  it("after a drop only the reconnect timer is pending", () => {
+    vi.useFakeTimers();
+    const { t } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    vi.advanceTimersByTime(100);
+    t.drop();
+    expect(vi.getTimerCount()).toBe(1);
+  });
+
+  it("leave() leaves no channel timers behind (only the socket's heartbeat and the earlier push's timeout)", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    ch.push("x", {});
+    const before = vi.getTimerCount();
+    ch.leave();
+    expect([before, vi.getTimerCount()]).toEqual([2, 2]);
+  });
+
+  it("a channel that left, then disconnect(): nothing stays scheduled", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    ch.leave();
+    socket.disconnect();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("disconnect() cancels a pending rejoin: nothing stays scheduled", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a");
+    ch.join();
+    const f = t.frames()[0]!;
+    t.receive(f[0], f[1], "a", "phx_reply", { status: "error", response: {} });
+    socket.disconnect();
+    vi.advanceTimersByTime(1000);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("a buffered push and the join time out independently", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, { heartbeatIntervalMs: 600000 });
+    const ch = socket.channel("a");
+    ch.join(300);
+    const pto = vi.fn();
+    ch.push("x", {}, 200).receive("timeout", pto);
+    vi.advanceTimersByTime(200);
+    expect(pto).toHaveBeenCalledTimes(1);
+    expect(ch.state).toBe("joining");
+    vi.advanceTimersByTime(100);
+    expect(ch.state).toBe("errored");
+  });
+
+  it("leave() keeps the channel's bindings", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    ch.on("e", () => {});
+    ch.leave();
+    expect(ch.bindings.filter((b: any) => b.event === "e")).toHaveLength(1);
+  });
 });
