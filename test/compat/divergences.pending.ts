@@ -139,6 +139,73 @@ describe.each(IMPLS)("Connecting divergences (%s)", (_name, impl) => {
   });
 });
 
+describe.each(IMPLS)("Registry divergences (%s)", (_name, impl) => {
+  it("an onOpen callback added during an open is not called for that open", () => {
+    const { socket, t } = manualSocket(impl, {}, false);
+    const added = vi.fn();
+    socket.onOpen(() => socket.onOpen(added));
+    t.open();
+    expect(added).not.toHaveBeenCalled();
+  });
+
+  it("a channel pushed into socket.channels by hand receives messages (ours routes through a private Map)", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = new impl.Channel("manual", {}, socket);
+    socket.channels.push(ch);
+    const cb = vi.fn(); ch.on("e", cb);
+    t.receive(null, null, "manual", "e", {});
+    expect(cb).toHaveBeenCalledTimes(1);
+  });
+
+  it("socket.channels = [] stops delivery to the channels", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a");
+    const cb = vi.fn(); ch.on("e", cb);
+    socket.channels = [];
+    t.receive(null, null, "a", "e", {});
+    expect(cb).not.toHaveBeenCalled();
+  });
+
+  it("a channel spliced out of socket.channels stops receiving", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a");
+    const cb = vi.fn(); ch.on("e", cb);
+    socket.channels.splice(0, 1);
+    t.receive(null, null, "a", "e", {});
+    expect(cb).not.toHaveBeenCalled();
+  });
+
+  it("a channel whose topic is reassigned receives the new topic's messages", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a");
+    const cb = vi.fn(); ch.on("e", cb);
+    ch.topic = "b";
+    t.receive(null, null, "b", "e", {});
+    expect(cb).toHaveBeenCalledTimes(1);
+  });
+
+  it("a channel created by a binding during delivery also gets that message", () => {
+    const { socket, t } = manualSocket(impl);
+    const a = socket.channel("a");
+    const got = vi.fn();
+    a.on("e", () => {
+      const b = socket.channel("a");
+      b.on("e", got);
+    });
+    t.receive(null, null, "a", "e", {});
+    expect(got).toHaveBeenCalledTimes(1);
+  });
+
+  it("deliberate? reconnectTimer keeps the reconnectAfterMs of construction; reassigning socket.reconnectAfterMs has no effect", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    socket.reconnectAfterMs = () => 777;
+    t.drop();
+    vi.advanceTimersByTime(10);
+    expect(ManualTransport.instances).toHaveLength(2);
+  });
+});
+
 // Differences that look deliberate (README "Migrating from phoenix.js" / issue 2): kept here so
 // they stay visible; they pass on phoenix.js and fail on ours by design.
 describe.each(IMPLS)("Deliberate? divergences (%s)", (_name, impl) => {

@@ -352,3 +352,198 @@ describe.each(IMPLS)("Socket events over mock-socket and browser-like transports
     socket.disconnect();
   });
 });
+
+describe.each(IMPLS)("Internals changed by hand, and changes during delivery (%s)", (_name, impl) => {
+  it("leaving every channel while iterating socket.channels leaves them all", () => {
+    const { socket, t } = manualSocket(impl);
+    const chans = ["a", "b", "c"].map((n) => { const c = socket.channel(n); joinOk(c, t); return c; });
+    socket.channels.forEach((c: any) => c.leave());
+    expect(chans.map((c) => c.state)).toEqual(["closed", "closed", "closed"]);
+    expect(socket.channels).toEqual([]);
+  });
+
+  it("leaving every channel in a for-of over socket.channels leaves them all", () => {
+    const { socket, t } = manualSocket(impl);
+    const chans = ["a", "b", "c"].map((n) => { const c = socket.channel(n); joinOk(c, t); return c; });
+    for (const c of socket.channels) c.leave();
+    expect(chans.map((c) => c.state)).toEqual(["closed", "closed", "closed"]);
+  });
+
+  it("remove() replaces socket.channels, so an array read earlier is unchanged", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    const a = socket.channel("a");
+    const before = socket.channels;
+    socket.remove(a);
+    expect(before).toEqual([a]);
+  });
+
+  it("an onOpen callback that offs a later one does not stop it for this open", () => {
+    const { socket, t } = manualSocket(impl, {}, false);
+    let ref2 = "";
+    const second = vi.fn();
+    socket.onOpen(() => socket.off([ref2]));
+    ref2 = socket.onOpen(second);
+    t.open();
+    expect(second).toHaveBeenCalledTimes(1);
+  });
+
+  it("an onMessage callback can off itself", () => {
+    const { socket, t } = manualSocket(impl);
+    const cb = vi.fn();
+    let ref = "";
+    ref = socket.onMessage(() => { cb(); socket.off([ref]); });
+    t.receive(null, null, "x", "e", {});
+    t.receive(null, null, "x", "e", {});
+    expect(cb).toHaveBeenCalledTimes(1);
+  });
+
+  it("a channel removed by an earlier channel's binding still gets the message being delivered", () => {
+    const { socket, t } = manualSocket(impl);
+    const a = socket.channel("a");
+    const b = socket.channel("a");
+    const got = vi.fn();
+    a.on("e", () => socket.remove(b));
+    b.on("e", got);
+    t.receive(null, null, "a", "e", {});
+    expect(got).toHaveBeenCalledTimes(1);
+  });
+
+  it("two channels on the same topic both get a broadcast", () => {
+    const { socket, t } = manualSocket(impl);
+    const a = socket.channel("a");
+    const b = socket.channel("a");
+    const ga = vi.fn(); const gb = vi.fn();
+    a.on("e", ga); b.on("e", gb);
+    t.receive(null, null, "a", "e", {});
+    expect([ga.mock.calls.length, gb.mock.calls.length]).toEqual([1, 1]);
+  });
+
+  it("a Channel built with new but not registered gets nothing", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = new impl.Channel("manual", {}, socket);
+    const cb = vi.fn(); ch.on("e", cb);
+    t.receive(null, null, "manual", "e", {});
+    expect(cb).not.toHaveBeenCalled();
+  });
+
+  it("a [ref, callback] pushed into stateChangeCallbacks.open by hand is called on open", () => {
+    const { socket, t } = manualSocket(impl, {}, false);
+    const cb = vi.fn();
+    socket.stateChangeCallbacks.open.push(["x", cb]);
+    t.open();
+    expect(cb).toHaveBeenCalledTimes(1);
+  });
+
+  it("stateChangeCallbacks replaced by hand drops the callbacks", () => {
+    const { socket, t } = manualSocket(impl, {}, false);
+    const cb = vi.fn();
+    socket.onOpen(cb);
+    socket.stateChangeCallbacks = { open: [], close: [], error: [], message: [] };
+    t.open();
+    expect(cb).not.toHaveBeenCalled();
+  });
+
+  it("channel.bindings filtered by hand drops those bindings", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    const ch = socket.channel("a");
+    const cb = vi.fn(); ch.on("e", cb);
+    ch.bindings = ch.bindings.filter((b: any) => b.event !== "e");
+    ch.trigger("e", {});
+    expect(cb).not.toHaveBeenCalled();
+  });
+
+  it("a binding pushed into channel.bindings by hand is called", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    const ch = socket.channel("a");
+    const cb = vi.fn();
+    ch.bindings.push({ event: "e", ref: 99, callback: cb });
+    ch.trigger("e", { a: 1 });
+    expect(cb).toHaveBeenCalledWith({ a: 1 }, undefined, undefined);
+  });
+
+  it("channel.pushBuffer emptied by hand drops the buffered pushes", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a");
+    ch.join();
+    ch.push("x", {});
+    ch.pushBuffer = [];
+    const f = t.frames()[0]!;
+    t.receive(f[0], f[1], "a", "phx_reply", { status: "ok", response: {} });
+    expect(t.frames().map((x) => x[3])).toEqual(["phx_join"]);
+  });
+
+  it("socket.sendBuffer emptied by hand drops the buffered sends", () => {
+    const { socket, t } = manualSocket(impl, {}, false);
+    socket.push({ topic: "t", event: "x", payload: {}, ref: "1", join_ref: null });
+    socket.sendBuffer = [];
+    t.open();
+    expect(t.sent).toEqual([]);
+  });
+
+  it("socket.encode replaced after construction is used", () => {
+    const { socket, t } = manualSocket(impl);
+    socket.encode = (m: any, cb: any) => cb("E:" + m.event);
+    socket.push({ topic: "t", event: "x", payload: {}, ref: "1", join_ref: null });
+    expect(t.sent).toEqual(["E:x"]);
+  });
+
+  it("socket.decode replaced after construction is used", () => {
+    const { socket, t } = manualSocket(impl);
+    socket.decode = (raw: any, cb: any) => cb({ join_ref: null, ref: null, topic: "t", event: raw, payload: {} });
+    const m = vi.fn(); socket.onMessage(m);
+    t.onmessage!({ data: "zz" });
+    expect(m.mock.calls[0][0].event).toBe("zz");
+  });
+
+  it("socket.timeout changed after construction is used by new channels", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    socket.timeout = 5;
+    expect(socket.channel("a").timeout).toBe(5);
+  });
+
+  it("socket.heartbeatIntervalMs changed after construction is used", () => {
+    vi.useFakeTimers();
+    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport });
+    socket.heartbeatIntervalMs = 50;
+    socket.connect(); lastTransport().open();
+    vi.advanceTimersByTime(50);
+    expect(lastTransport().frames()).toHaveLength(1);
+  });
+
+  it("channel.timeout changed after join is used by pushes", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    ch.timeout = 1234;
+    expect(ch.push("x", {}).timeout).toBe(1234);
+  });
+
+  it("socket.params reassigned to a function is used at next connect", () => {
+    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport });
+    socket.params = () => ({ z: "1" });
+    socket.connect();
+    expect(lastTransport().url).toContain("z=1");
+  });
+
+  it("socket.endPoint reassigned is used at the next connect", () => {
+    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport });
+    socket.endPoint = "ws://other/x/websocket";
+    socket.connect();
+    expect(lastTransport().url).toBe("ws://other/x/websocket?vsn=2.0.0");
+  });
+
+  it("socket.transport reassigned is used at next connect", () => {
+    const socket = new impl.Socket("ws://h/socket", { transport: ManualTransport });
+    class Other extends ManualTransport {}
+    socket.transport = Other;
+    socket.connect();
+    expect(lastTransport()).toBeInstanceOf(Other);
+  });
+
+  it("socket.logger set after construction is used", () => {
+    const { socket } = manualSocket(impl);
+    const logger = vi.fn();
+    socket.logger = logger;
+    socket.push({ topic: "t", event: "x", payload: {}, ref: "1", join_ref: null });
+    expect(logger).toHaveBeenCalled();
+  });
+});
