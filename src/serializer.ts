@@ -71,8 +71,6 @@ function binaryFrame(kind: number, names: string, values: object, payload: Binar
   return out.buffer;
 }
 
-const json = (msg: Message): string => JSON.stringify([msg.join_ref, msg.ref, msg.topic, msg.event, msg.payload]);
-
 // ---------------------------------------------------------------- decoding helpers
 
 function parseJSON(raw: string): unknown {
@@ -137,7 +135,9 @@ function readFrame(bytes: Uint8Array, count: number, raw: unknown): [string[], A
  * @throws EncodeError when a binary header field exceeds 255 bytes.
  */
 export function encodeV2(msg: Message): EncodedFrame {
-  return isBinary(msg.payload) ? binaryFrame(0, "join_ref ref topic event", msg, msg.payload) : json(msg);
+  return isBinary(msg.payload)
+    ? binaryFrame(0, "join_ref ref topic event", msg, msg.payload)
+    : JSON.stringify([msg.join_ref, msg.ref, msg.topic, msg.event, msg.payload]);
 }
 
 /**
@@ -195,7 +195,7 @@ export function encodeServerV2(msg: Message): EncodedFrame {
   if (msg.event === "phx_reply" && typeof payload?.status === "string" && isBinary(payload.response)) {
     return binaryFrame(1, "join_ref ref topic status", { ...msg, status: payload.status }, payload.response);
   }
-  if (!isBinary(payload)) return json(msg);
+  if (!isBinary(payload)) return JSON.stringify([msg.join_ref, msg.ref, msg.topic, msg.event, payload]);
   return msg.join_ref === null
     ? binaryFrame(2, "topic event", msg, payload)
     : binaryFrame(0, "join_ref topic event", msg, payload);
