@@ -209,6 +209,26 @@ describe.each(IMPLS)("Registry divergences (%s)", (_name, impl) => {
 // Differences that look deliberate (README "Migrating from phoenix.js" / issue 2): kept here so
 // they stay visible; they pass on phoenix.js and fail on ours by design.
 describe.each(IMPLS)("Deliberate? divergences (%s)", (_name, impl) => {
+  it("connect() inside onClose after a drop waits for the reconnect timer (phoenix.js ignores it)", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    socket.onClose(() => socket.connect());
+    t.drop();
+    expect(ManualTransport.instances).toHaveLength(1);
+    vi.advanceTimersByTime(1000);
+    expect(ManualTransport.instances).toHaveLength(2);
+  });
+
+  it("connect() right after a drop waits for the reconnect timer (phoenix.js ignores it)", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    t.drop();
+    socket.connect();
+    expect(ManualTransport.instances).toHaveLength(1);
+    vi.advanceTimersByTime(1000);
+    expect(ManualTransport.instances).toHaveLength(2);
+  });
+
   it("a frame that is not JSON throws out of conn.onmessage (ours reports a DecodeError to onError)", () => {
     const { t } = manualSocket(impl);
     expect(() => t.onmessage!({ data: "not json" })).toThrow();

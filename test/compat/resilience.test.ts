@@ -4,7 +4,7 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { IMPLS, ManualTransport, joinOk, lastTransport, manualSocket, useCompatCleanup } from "./impls";
+import { BrowserLikeTransport, IMPLS, ManualTransport, joinOk, lastTransport, manualSocket, useCompatCleanup } from "./impls";
 
 useCompatCleanup();
 beforeEach(() => {
@@ -244,5 +244,125 @@ describe.each(IMPLS)("Across drops and reconnects (%s)", (_name, impl) => {
     ch.on("e", () => {});
     ch.leave();
     expect(ch.bindings.filter((b: any) => b.event === "e")).toHaveLength(1);
+  });
+});
+
+describe.each(IMPLS)("Socket and channel calls made from callbacks (%s)", (_name, impl) => {
+  it("disconnect() inside onClose after a drop stops reconnecting", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    socket.onClose(() => socket.disconnect());
+    t.drop();
+    vi.advanceTimersByTime(10000);
+    expect(ManualTransport.instances).toHaveLength(1);
+  });
+
+  it("disconnect() inside onOpen closes the new connection", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl, {}, false);
+    socket.onOpen(() => socket.disconnect());
+    t.open();
+    vi.advanceTimersByTime(1000);
+    expect(t.closed).toHaveLength(1);
+    expect(socket.isConnected()).toBe(false);
+    vi.advanceTimersByTime(10000);
+    expect(ManualTransport.instances).toHaveLength(1);
+  });
+
+  it("disconnect() inside onError stops reconnecting", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    socket.onError(() => socket.disconnect());
+    t.onerror!({});
+    t.drop();
+    vi.advanceTimersByTime(10000);
+    expect(ManualTransport.instances).toHaveLength(1);
+  });
+
+  it("mutating a buffered push payload before the join completes sends the mutated object", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a");
+    ch.join();
+    const payload: any = { n: 1 };
+    ch.push("x", payload);
+    payload.n = 2;
+    const f = t.frames()[0]!;
+    t.receive(f[0], f[1], "a", "phx_reply", { status: "ok", response: {} });
+    expect(t.frames().pop()![4]).toEqual({ n: 2 });
+  });
+
+  it("channel.leave() inside its own onError closes it for good", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    ch.onError(() => ch.leave());
+    t.drop();
+    expect(ch.state).toBe("closed");
+    vi.advanceTimersByTime(10);
+    lastTransport().open();
+    expect(lastTransport().frames()).toEqual([]);
+  });
+
+  it("socket.disconnect() inside a channel's onClose during leave() still sends the leave", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    ch.onClose(() => socket.disconnect());
+    ch.leave();
+    expect(t.frames().map((f) => f[3])).toEqual(["phx_join", "phx_leave"]);
+    expect(t.closed).toHaveLength(1);
+  });
+
+  it("join() inside onOpen sends the join on that connection", () => {
+    const { socket, t } = manualSocket(impl, {}, false);
+    const ch = socket.channel("a");
+    socket.onOpen(() => { if (!ch.joinedOnce) ch.join(); });
+    t.open();
+    expect(t.frames().map((f) => f[3])).toEqual(["phx_join"]);
+  });
+
+  it("a heartbeat timeout whose channel onError disconnects does not reconnect", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    const ch = socket.channel("a"); joinOk(ch, t);
+    ch.onError(() => socket.disconnect());
+    vi.advanceTimersByTime(200);
+    vi.advanceTimersByTime(5000);
+    expect(ManualTransport.instances).toHaveLength(1);
+  });
+
+  it("ping() while a heartbeat is pending uses its own ref and leaves the heartbeat pending", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    vi.advanceTimersByTime(100);
+    const hb = socket.pendingHeartbeatRef;
+    const cb = vi.fn();
+    socket.ping(cb);
+    const pref = t.frames().pop()![1];
+    expect(pref).not.toBe(hb);
+    t.receive(null, pref, "phoenix", "phx_reply", { status: "ok", response: {} });
+    expect(cb).toHaveBeenCalled();
+    expect(socket.pendingHeartbeatRef).toBe(hb);
+  });
+
+  it("a ping reply arriving on a later connection does not call the ping back", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const cb = vi.fn();
+    socket.ping(cb);
+    const pref = t.frames().pop()![1];
+    t.drop();
+    vi.advanceTimersByTime(10);
+    const t2 = lastTransport(); t2.open();
+    t2.receive(null, pref, "phoenix", "phx_reply", { status: "ok", response: {} });
+    expect(cb).not.toHaveBeenCalled();
+  });
+
+  it("a heartbeat timeout over a browser-like transport reconnects exactly once", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl, { transport: BrowserLikeTransport, heartbeatIntervalMs: 100 });
+    vi.advanceTimersByTime(200);
+    vi.advanceTimersByTime(3000);
+    expect(ManualTransport.instances).toHaveLength(2);
   });
 });
