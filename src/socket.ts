@@ -557,7 +557,8 @@ export class Socket {
     const push = this._pushOf(data);
     const owner = channel || (push && push.channel);
     const entry: BufferedSend = () => {
-      if (owner && data.event !== CHANNEL_EVENTS.leave && (data.join_ref !== owner.joinRef() || owner.isClosed())) {
+      // Sent for an earlier join (e.g. the leave after a join timeout), or the channel left since.
+      if (owner && (data.join_ref !== owner.joinRef() || owner.isClosed())) {
         return;
       }
       this._send(data);
@@ -811,9 +812,11 @@ export class Socket {
       return;
     }
     this._setState("closing", "disconnect");
+    const wasOpen = conn.readyState === SOCKET_STATES.open;
     this._dropConn(conn);
     this._close(conn, code, reason);
-    this.triggerChanError("connection_closed");
+    // A join still waiting to go out (connecting) stays joining: the next connection sends it.
+    if (wasOpen) this.triggerChanError("connection_closed");
     this._setState(this._suspended ? "waiting" : "closed", "disconnect");
     const event: CloseEventLike = { type: "close", code: code ?? WS_CLOSE_NORMAL, reason: reason ?? "", wasClean: true };
     this._notifyClose(event);

@@ -134,3 +134,37 @@ describe("disconnect(callback)", () => {
     socket.disconnect();
   });
 });
+
+describe("disconnect() before the connection opened (as phoenix.js)", () => {
+  it("leaves a joining channel joining, and the next connection sends its join", () => {
+    const socket = new Socket("ws://example.test/socket", { transport: Slow });
+    socket.connect();
+    const chan = socket.channel("room:1");
+    const errors = vi.fn();
+    chan.onError(errors);
+    chan.join();
+    socket.disconnect();
+    expect(chan.state).toBe("joining");
+    expect(errors).not.toHaveBeenCalled();
+    socket.connect();
+    conn().open();
+    expect(conn().frames().map((f) => [f[2], f[3]])).toEqual([["room:1", "phx_join"]]);
+    socket.disconnect();
+  });
+
+  it("does not send the leave of a join that timed out while connecting: only the new join goes out", () => {
+    const socket = new Socket("ws://example.test/socket", { transport: Slow });
+    socket.connect();
+    const chan = socket.channel("room:1");
+    const timedOut = vi.fn();
+    chan.join(1000).receive("timeout", timedOut);
+    vi.advanceTimersByTime(1000);
+    expect(timedOut).toHaveBeenCalledTimes(1);
+    expect(chan.state).toBe("errored");
+    conn().open();
+    const frames = conn().frames();
+    expect(frames.map((f) => f[3])).toEqual(["phx_join"]);
+    expect(frames[0]?.[0]).toBe(chan.joinRef());
+    socket.disconnect();
+  });
+});
