@@ -140,6 +140,22 @@ describe.each(IMPLS)("Connecting divergences (%s)", (_name, impl) => {
 });
 
 describe.each(IMPLS)("Registry divergences (%s)", (_name, impl) => {
+  it("join() calls socket.leaveOpenTopic(topic) with the topic only", () => {
+    const { socket } = manualSocket(impl);
+    const spy = vi.spyOn(socket, "leaveOpenTopic");
+    socket.channel("a").join();
+    expect(spy).toHaveBeenCalledWith("a");
+  });
+
+  it("isMember() goes through channel.joinRef(), so stubbing it changes which messages are dropped", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    vi.spyOn(ch, "joinRef").mockReturnValue("zzz");
+    const cb = vi.fn(); ch.on("e", cb);
+    t.receive(ch.joinPush.ref, null, "a", "e", {});
+    expect(cb).not.toHaveBeenCalled();
+  });
+
   it("an onOpen callback added during an open is not called for that open", () => {
     const { socket, t } = manualSocket(impl, {}, false);
     const added = vi.fn();

@@ -251,3 +251,183 @@ describe.each(IMPLS)("Socket, suite style (%s)", (_name, impl) => {
     expect(channel.state).toBe("errored");
   });
 });
+
+describe.each(IMPLS)("Spies on internal methods see every call (%s)", (_name, impl) => {
+  it("a spy on onConnMessage installed after connect() sees each message", () => {
+    const { socket, t } = manualSocket(impl);
+    const spy = vi.spyOn(socket, "onConnMessage");
+    t.receive(null, null, "x", "e", {});
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it("a spy on onConnClose installed after connect() sees the close", () => {
+    const { socket, t } = manualSocket(impl);
+    const spy = vi.spyOn(socket, "onConnClose");
+    t.drop();
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it("a spy on onConnOpen installed after connect() sees the open", () => {
+    const { socket, t } = manualSocket(impl, {}, false);
+    const spy = vi.spyOn(socket, "onConnOpen");
+    t.open();
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it("a spy on onConnError installed after connect() sees the error", () => {
+    const { socket, t } = manualSocket(impl);
+    const spy = vi.spyOn(socket, "onConnError");
+    t.onerror!("x");
+    expect(spy).toHaveBeenCalledWith("x");
+  });
+
+  it("the heartbeat timer goes through sendHeartbeat()", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    const spy = vi.spyOn(socket, "sendHeartbeat");
+    vi.advanceTimersByTime(100);
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it("the missed heartbeat goes through heartbeatTimeout()", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    const spy = vi.spyOn(socket, "heartbeatTimeout");
+    vi.advanceTimersByTime(200);
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it("an open goes through flushSendBuffer() and resetHeartbeat()", () => {
+    const { socket, t } = manualSocket(impl, {}, false);
+    const a = vi.spyOn(socket, "flushSendBuffer");
+    const b = vi.spyOn(socket, "resetHeartbeat");
+    t.open();
+    expect([a.mock.calls.length, b.mock.calls.length]).toEqual([1, 1]);
+  });
+
+  it("disconnect(callback, code, reason) goes through teardown(callback, code, reason)", () => {
+    const { socket } = manualSocket(impl);
+    const spy = vi.spyOn(socket, "teardown");
+    const cb = () => {};
+    socket.disconnect(cb, 1000, "r");
+    expect(spy).toHaveBeenCalledWith(cb, 1000, "r");
+  });
+
+  it("disconnect() resets the reconnect timer", () => {
+    const { socket } = manualSocket(impl);
+    const spy = vi.spyOn(socket.reconnectTimer, "reset");
+    socket.disconnect();
+    expect(spy).toHaveBeenCalled();
+  });
+
+  it("a close goes through triggerChanError()", () => {
+    const { socket, t } = manualSocket(impl);
+    const spy = vi.spyOn(socket, "triggerChanError");
+    t.drop();
+    expect(spy).toHaveBeenCalled();
+  });
+
+  it("an errored channel rejoins through channel.rejoin() when the socket opens", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    t.drop();
+    const spy = vi.spyOn(ch, "rejoin");
+    vi.advanceTimersByTime(10);
+    lastTransport().open();
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it("a rejoin goes through joinPush.resend() and joinPush.send()", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    t.drop();
+    const rs = vi.spyOn(ch.joinPush, "resend");
+    const s = vi.spyOn(ch.joinPush, "send");
+    vi.advanceTimersByTime(10);
+    lastTransport().open();
+    expect([rs.mock.calls.length, s.mock.calls.length]).toEqual([1, 1]);
+  });
+
+  it("a join error goes through rejoinTimer.scheduleTimeout()", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a");
+    const spy = vi.spyOn(ch.rejoinTimer, "scheduleTimeout");
+    ch.join();
+    const f = t.frames()[0]!;
+    t.receive(f[0], f[1], "a", "phx_reply", { status: "error", response: {} });
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it("a closing channel goes through socket.remove(channel)", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    const spy = vi.spyOn(socket, "remove");
+    ch.leave();
+    expect(spy).toHaveBeenCalledWith(ch);
+  });
+
+  it("a transport close reaches channels through channel.trigger('phx_error', ...)", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    const spy = vi.spyOn(ch, "trigger");
+    t.drop();
+    expect(spy).toHaveBeenCalledWith("phx_error", expect.objectContaining({ source: "transport" }));
+  });
+
+  it("buffered pushes are flushed through push.send()", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a");
+    ch.join();
+    const p = ch.push("x", {});
+    const spy = vi.spyOn(p, "send");
+    const f = t.frames()[0]!;
+    t.receive(f[0], f[1], "a", "phx_reply", { status: "ok", response: {} });
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it("channel.push() consults socket.isConnected()", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    const spy = vi.spyOn(socket, "isConnected");
+    ch.push("x", {});
+    expect(spy).toHaveBeenCalled();
+  });
+
+  it("channel.push() consults channel.canPush()", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    const spy = vi.spyOn(ch, "canPush").mockReturnValue(false);
+    ch.push("x", {});
+    expect(spy).toHaveBeenCalled();
+    expect(ch.pushBuffer).toHaveLength(1);
+  });
+
+  it("inbound messages consult channel.isMember()", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a");
+    const spy = vi.spyOn(ch, "isMember").mockReturnValue(false);
+    const cb = vi.fn(); ch.on("e", cb);
+    t.receive(null, null, "a", "e", {});
+    expect(spy).toHaveBeenCalled();
+    expect(cb).not.toHaveBeenCalled();
+  });
+
+  it("a Channel built with new and joined gets no replies (it is not registered)", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = new impl.Channel("man", {}, socket);
+    ch.join();
+    const f = t.frames()[0]!;
+    t.receive(f[0], f[1], "man", "phx_reply", { status: "ok", response: {} });
+    expect(ch.state).toBe("joining");
+  });
+
+  it("the leave push goes through socket.push with the join ref", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    const spy = vi.spyOn(socket, "push");
+    ch.leave();
+    expect(spy.mock.calls[0][0]).toEqual({ topic: "a", event: "phx_leave", payload: {}, ref: expect.any(String), join_ref: ch.joinRef() });
+  });
+});
