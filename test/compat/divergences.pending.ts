@@ -77,18 +77,6 @@ describe.each(IMPLS)("Presence divergences (%s)", (_name, impl) => {
   });
 });
 
-describe.each(IMPLS)("LongPoll divergences (%s)", (_name, impl) => {
-  it("a LongPoll exposes pollEndpoint, the http(s) longpoll URL made from the websocket one", () => {
-    vi.stubGlobal("fetch", () => new Promise(() => {}));
-    const lp = new impl.LongPoll("wss://h.example/live/websocket?vsn=2.0.0");
-    try {
-      expect(lp.pollEndpoint).toBe("https://h.example/live/longpoll?vsn=2.0.0");
-    } finally {
-      lp.close();
-    }
-  });
-});
-
 describe.each(IMPLS)("Connecting divergences (%s)", (_name, impl) => {
   it("disconnect() calls onClose when the transport's close event arrives, not synchronously (mock-socket)", async () => {
     vi.useFakeTimers();
@@ -114,29 +102,6 @@ describe.each(IMPLS)("Connecting divergences (%s)", (_name, impl) => {
     expect(onClose).toHaveBeenCalledTimes(1);
   });
 
-  it("disconnect() while connecting leaves a joining channel joining (no onError)", () => {
-    vi.useFakeTimers();
-    const { socket } = manualSocket(impl, {}, false);
-    const ch = socket.channel("a");
-    ch.join();
-    socket.disconnect();
-    expect(ch.state).toBe("joining");
-  });
-
-  it("a join that timed out while connecting sends no stale phx_leave on open, only the new join", () => {
-    vi.useFakeTimers();
-    const { socket } = manualSocket(impl, {}, false);
-    const ch = socket.channel("a");
-    const to = vi.fn();
-    ch.join(1000).receive("timeout", to);
-    vi.advanceTimersByTime(1000);
-    expect(to).toHaveBeenCalledTimes(1);
-    expect(ch.state).toBe("errored");
-    const t = lastTransport(); t.open();
-    const frames = t.frames().filter((f) => f[2] === "a");
-    expect(frames.map((f) => f[3])).toEqual(["phx_join"]);
-    expect(frames[0]![0]).toBe(ch.joinRef());
-  });
 });
 
 describe.each(IMPLS)("Registry divergences (%s)", (_name, impl) => {

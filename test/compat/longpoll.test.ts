@@ -214,4 +214,14 @@ describe.each(IMPLS)("LongPoll (%s)", (_name, impl) => {
     await vi.waitFor(() => expect(ok).toHaveBeenCalledWith({ hi: 1 }), { timeout: 2000, interval: 2 });
     expect(channel.state).toBe("joined");
   });
+
+  it("a LongPoll exposes pollEndpoint, the http(s) longpoll URL made from the websocket one", () => {
+    vi.stubGlobal("fetch", () => new Promise(() => {}));
+    const lp = new impl.LongPoll("wss://h.example/live/websocket?vsn=2.0.0");
+    try {
+      expect(lp.pollEndpoint).toBe("https://h.example/live/longpoll?vsn=2.0.0");
+    } finally {
+      lp.close();
+    }
+  });
 });

@@ -365,4 +365,28 @@ describe.each(IMPLS)("Socket and channel calls made from callbacks (%s)", (_name
     vi.advanceTimersByTime(3000);
     expect(ManualTransport.instances).toHaveLength(2);
   });
+
+  it("disconnect() while connecting leaves a joining channel joining (no onError)", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, {}, false);
+    const ch = socket.channel("a");
+    ch.join();
+    socket.disconnect();
+    expect(ch.state).toBe("joining");
+  });
+
+  it("a join that timed out while connecting sends no stale phx_leave on open, only the new join", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, {}, false);
+    const ch = socket.channel("a");
+    const to = vi.fn();
+    ch.join(1000).receive("timeout", to);
+    vi.advanceTimersByTime(1000);
+    expect(to).toHaveBeenCalledTimes(1);
+    expect(ch.state).toBe("errored");
+    const t = lastTransport(); t.open();
+    const frames = t.frames().filter((f) => f[2] === "a");
+    expect(frames.map((f) => f[3])).toEqual(["phx_join"]);
+    expect(frames[0]![0]).toBe(ch.joinRef());
+  });
 });
