@@ -190,6 +190,31 @@ describe.each(IMPLS)("Registry divergences (%s)", (_name, impl) => {
 // Differences that look deliberate (README "Migrating from phoenix.js" / issue 2): kept here so
 // they stay visible; they pass on phoenix.js and fail on ours by design.
 describe.each(IMPLS)("Deliberate? divergences (%s)", (_name, impl) => {
+  it("LongPoll reports raw values to onerror: 410, 500 and 'timeout' (ours: typed LongPollError)", async () => {
+    const requests: Array<(body: unknown) => void> = [];
+    vi.stubGlobal(
+      "fetch",
+      () =>
+        new Promise((resolve) => {
+          requests.push((body) => resolve({ ok: true, status: 200, text: () => Promise.resolve(JSON.stringify(body)) }));
+        }),
+    );
+    const lp = new impl.LongPoll("ws://h.example/socket/websocket?vsn=2.0.0");
+    lp.timeout = 20000;
+    const errors: unknown[] = [];
+    lp.onerror = (e: unknown) => errors.push(e);
+    try {
+      await vi.waitFor(() => expect(requests.length).toBe(1), { timeout: 2000, interval: 2 });
+      requests[0]!({ status: 410, token: "t" });
+      await vi.waitFor(() => expect(requests.length).toBe(2), { timeout: 2000, interval: 2 });
+      requests[1]!({ status: 500 });
+      await vi.waitFor(() => expect(errors).toHaveLength(1), { timeout: 2000, interval: 2 });
+      expect(errors).toEqual([500]);
+    } finally {
+      if (lp.readyState !== 3) lp.close();
+    }
+  });
+
   it("connect() inside onClose after a drop waits for the reconnect timer (phoenix.js ignores it)", () => {
     vi.useFakeTimers();
     const { socket, t } = manualSocket(impl);

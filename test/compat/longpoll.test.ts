@@ -224,4 +224,92 @@ describe.each(IMPLS)("LongPoll (%s)", (_name, impl) => {
       lp.close();
     }
   });
+
+  it("a 410 after the handshake reports an error and closes with 3410 session_gone", async () => {
+    const { lp, requests } = open();
+    const onerror = vi.fn(); const onclose = vi.fn();
+    lp.onerror = onerror; lp.onclose = onclose;
+    (await nth(requests, 0)).respond({ status: 410, token: "t" });
+    (await nth(requests, 1)).respond({ status: 410, token: "t2" });
+    await vi.waitFor(() => expect(onclose).toHaveBeenCalledTimes(1), { timeout: 2000, interval: 2 });
+    expect(onerror).toHaveBeenCalledTimes(1);
+    expect(onclose.mock.calls[0]![0]).toMatchObject({ code: 3410, reason: "session_gone", wasClean: false });
+  });
+
+  it("sends an ArrayBuffer as base64 text", async () => {
+    const { lp, requests } = open();
+    (await nth(requests, 0)).respond({ status: 410, token: "t" });
+    await nth(requests, 1);
+    lp.send(new Uint8Array([0, 1, 2, 255]).buffer);
+    const post = await nth(requests, 2);
+    expect(post.body).toBe(Buffer.from([0, 1, 2, 255]).toString("base64"));
+  });
+
+  it("splits 150 sends into POSTs of 100 and 50", async () => {
+    const { lp, requests } = open();
+    (await nth(requests, 0)).respond({ status: 410, token: "t" });
+    await nth(requests, 1);
+    for (let i = 0; i < 150; i++) lp.send(`m${i}`);
+    const post = await nth(requests, 2);
+    expect(String(post.body).split("\n")).toHaveLength(100);
+    post.respond({ status: 200 });
+    const post2 = await nth(requests, 3);
+    expect(String(post2.body).split("\n")).toHaveLength(50);
+  });
+
+  it("sends made while a batch is unacknowledged go in the next batch", async () => {
+    const { lp, requests } = open();
+    (await nth(requests, 0)).respond({ status: 410, token: "t" });
+    await nth(requests, 1);
+    lp.send("a");
+    const post = await nth(requests, 2);
+    lp.send("b"); lp.send("c");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(requests).toHaveLength(3);
+    post.respond({ status: 200 });
+    const post2 = await nth(requests, 3);
+    expect(post2.body).toBe("b\nc");
+  });
+
+  it("a failed POST reports an error and closes with 1011", async () => {
+    const { lp, requests } = open();
+    const onclose = vi.fn(); const onerror = vi.fn();
+    lp.onclose = onclose; lp.onerror = onerror;
+    (await nth(requests, 0)).respond({ status: 410, token: "t" });
+    await nth(requests, 1);
+    lp.send("a");
+    (await nth(requests, 2)).respond({ status: 500 });
+    await vi.waitFor(() => expect(onclose).toHaveBeenCalledTimes(1), { timeout: 2000, interval: 2 });
+    expect(onclose.mock.calls[0]![0]).toMatchObject({ code: 1011 });
+    expect(onerror).toHaveBeenCalledTimes(1);
+  });
+
+  it("a poll that gets no answer within timeout reports an error and closes with 1005 timeout", async () => {
+    const { lp, requests } = open();
+    lp.timeout = 50;
+    const onclose = vi.fn(); const onerror = vi.fn();
+    lp.onclose = onclose; lp.onerror = onerror;
+    await nth(requests, 0);
+    await vi.waitFor(() => expect(onclose).toHaveBeenCalledTimes(1), { timeout: 2000, interval: 2 });
+    expect(onerror).toHaveBeenCalledTimes(1);
+    expect(onclose.mock.calls[0]![0]).toMatchObject({ code: 1005, reason: "timeout", wasClean: false });
+  });
+
+  it("a fetch that rejects reports an error and closes with 1011", async () => {
+    vi.stubGlobal("fetch", () => Promise.reject(new TypeError("fetch failed")));
+    const lp = new impl.LongPoll("ws://h.example/socket/websocket?vsn=2.0.0");
+    opened.push({ close: () => lp.readyState !== 3 && lp.close() });
+    const onclose = vi.fn(); const onerror = vi.fn();
+    lp.onclose = onclose; lp.onerror = onerror;
+    await vi.waitFor(() => expect(onclose).toHaveBeenCalledTimes(1), { timeout: 2000, interval: 2 });
+    expect(onerror).toHaveBeenCalledTimes(1);
+    expect(onclose.mock.calls[0]![0]).toMatchObject({ code: 1011, reason: "internal server error" });
+  });
+
+  it("close() without arguments reports code 1005 and wasClean true", async () => {
+    const { lp } = open();
+    const onclose = vi.fn(); lp.onclose = onclose;
+    lp.close();
+    expect(onclose.mock.calls[0]![0]).toMatchObject({ code: 1005, wasClean: true });
+  });
 });
