@@ -67,6 +67,14 @@ describe.each(IMPLS)("Presence divergences (%s)", (_name, impl) => {
     expect(Object.getPrototypeOf(state)).toBeNull();
   });
 
+  it("Presence.syncDiff on a plain object returns a new object and leaves the given one's keys alone", () => {
+    const state: Record<string, unknown> = { u1: { metas: [{ phx_ref: "1" }] } };
+    const next = impl.Presence.syncDiff(state, { joins: { u2: { metas: [{ phx_ref: "2" }] } }, leaves: { u1: { metas: [{ phx_ref: "1" }] } } });
+    expect(next).not.toBe(state);
+    expect(Object.keys(state)).toEqual(["u1"]);
+    expect(Object.keys(next)).toEqual(["u2"]);
+  });
+
   it("a Presence instance keeps its callbacks in presence.caller {onJoin, onLeave, onSync}", () => {
     const socket = new impl.Socket("/socket", { transport: ManualTransport });
     const presence = new impl.Presence(socket.channel("x"));
