@@ -160,11 +160,13 @@ function fromBinary(raw: unknown, client: boolean): Message {
   const kind = bytes[0];
   if (kind === undefined) throw truncated(raw, "the kind byte");
   if (kind > (client ? 0 : 2)) {
-    throw new DecodeError("unknown_binary_kind", `binary frame kind ${kind} is not ${client ? "0 (push) from a client" : "0, 1 or 2"}`, raw);
+    throw new DecodeError("unknown_binary_kind", `${client ? "client " : ""}binary frame kind ${kind} is not ${client ? "0 (push)" : "0, 1 or 2"}`, raw);
   }
   // Header fields by kind: push [join_ref, topic, event], reply [join_ref, ref, topic, status],
   // broadcast [topic, event]; a client push is [join_ref, ref, topic, event].
-  const [f, payload] = readFrame(bytes, client ? 4 : ([3, 4, 2][kind] as number), raw);
+  const read = readFrame(bytes, client ? 4 : ([3, 4, 2][kind] as number), raw);
+  const f = read[0];
+  const payload = read[1];
   return client
     ? { join_ref: f[0] || null, ref: f[1] || null, topic: f[2], event: f[3], payload }
     : kind === 1
