@@ -626,4 +626,15 @@ describe.each(IMPLS)("Channel errors, close and leave (%s)", (_name, impl) => {
     t.receive(joinFrame[0], joinFrame[1], "room:1", "phx_reply", { status: "ok", response: {} });
     expect(channel.state).toBe("closed");
   });
+
+  it("a push with timeout 0 times out on the next tick, not synchronously", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    const to = vi.fn();
+    ch.push("x", {}, 0).receive("timeout", to);
+    expect(to).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(0);
+    expect(to).toHaveBeenCalledTimes(1);
+  });
 });

@@ -75,6 +75,15 @@ describe.each(IMPLS)("Presence divergences (%s)", (_name, impl) => {
     expect(Object.keys(next)).toEqual(["u2"]);
   });
 
+  it("presence.state is the presence state object ({key: {metas}})", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("p");
+    const pr = new impl.Presence(ch);
+    joinOk(ch, t);
+    t.receive(ch.joinRef(), null, "p", "presence_state", { u1: { metas: [{ phx_ref: "1" }] } });
+    expect(JSON.parse(JSON.stringify(pr.state))).toEqual({ u1: { metas: [{ phx_ref: "1" }] } });
+  });
+
   it("a Presence instance keeps its callbacks in presence.caller {onJoin, onLeave, onSync}", () => {
     const socket = new impl.Socket("/socket", { transport: ManualTransport });
     const presence = new impl.Presence(socket.channel("x"));

@@ -386,3 +386,66 @@ describe.each(IMPLS)("Presence bound to a channel (%s)", (_name, impl) => {
     expect(second).toHaveBeenCalledTimes(1);
   });
 });
+
+describe.each(IMPLS)("Presence across rejoins and payloads (%s)", (_name, impl) => {
+  it("the state after a rejoin reports only what changed, joins before leaves", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("p");
+    const pr = new impl.Presence(ch);
+    const calls: unknown[] = [];
+    pr.onJoin((k: string, c: unknown, n: unknown) => calls.push(["join", k, snap(c), snap(n)]));
+    pr.onLeave((k: string, c: unknown, l: unknown) => calls.push(["leave", k, snap(c), snap(l)]));
+    joinOk(ch, t);
+    t.receive(ch.joinRef(), null, "p", "presence_state", { u1: { metas: [{ phx_ref: "1" }] }, u2: { metas: [{ phx_ref: "2" }] } });
+    calls.length = 0;
+    t.drop();
+    vi.advanceTimersByTime(10);
+    const t2 = lastTransport(); t2.open();
+    const j = t2.frames().find((f) => f[3] === "phx_join")!;
+    t2.receive(j[0], j[1], "p", "phx_reply", { status: "ok", response: {} });
+    t2.receive(ch.joinRef(), null, "p", "presence_state", { u1: { metas: [{ phx_ref: "1" }] }, u4: { metas: [{ phx_ref: "4" }] } });
+    expect(calls).toEqual([["join", "u4", undefined, { metas: [{ phx_ref: "4" }] }], ["leave", "u2", { metas: [] }, { metas: [{ phx_ref: "2" }] }]]);
+  });
+
+  it("list() while waiting for the new state after a rejoin returns the previous state", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("p");
+    const pr = new impl.Presence(ch);
+    joinOk(ch, t);
+    t.receive(ch.joinRef(), null, "p", "presence_state", { u1: { metas: [{ phx_ref: "1" }] } });
+    t.drop();
+    vi.advanceTimersByTime(10);
+    lastTransport().open();
+    expect(pr.list((k: string) => k)).toEqual(["u1"]);
+  });
+
+  it("does not modify the presence_state payload when later diffs arrive", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("p");
+    new impl.Presence(ch);
+    joinOk(ch, t);
+    const payload = { u1: { metas: [{ phx_ref: "1" }] } };
+    ch.trigger("presence_state", payload);
+    ch.trigger("presence_diff", { joins: { u1: { metas: [{ phx_ref: "2" }] } }, leaves: {} });
+    expect(payload).toEqual({ u1: { metas: [{ phx_ref: "1" }] } });
+  });
+
+  it("onSync is called with no arguments", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("p");
+    const pr = new impl.Presence(ch);
+    const s = vi.fn(); pr.onSync(s);
+    joinOk(ch, t);
+    t.receive(ch.joinRef(), null, "p", "presence_state", {});
+    expect(s).toHaveBeenCalledWith();
+  });
+
+  it("listens through channel.on (presence_state and presence_diff bindings)", () => {
+    const socket = new impl.Socket("/socket", { transport: ManualTransport });
+    const ch = socket.channel("p");
+    new impl.Presence(ch);
+    expect(ch.bindings.map((b: any) => b.event).filter((e: string) => e.startsWith("presence"))).toEqual(["presence_state", "presence_diff"]);
+  });
+});
