@@ -19,6 +19,17 @@ beforeEach(() => {
 });
 
 describe.each(IMPLS)("Divergences (%s)", (_name, impl) => {
+  it("sendHeartbeat() while one is pending on a connected socket sends another and keeps the connection (ours declares a heartbeat timeout)", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    socket.sendHeartbeat();
+    const first = socket.pendingHeartbeatRef;
+    socket.sendHeartbeat();
+    expect(t.frames().map((f) => f[3])).toEqual(["heartbeat", "heartbeat"]);
+    expect(socket.pendingHeartbeatRef).not.toBe(first);
+    expect(t.closed).toEqual([]);
+  });
+
   it("disconnect() then connect() at once: the old transport's close does not reach onClose", () => {
     vi.useFakeTimers();
     const { socket } = manualSocket(impl, { transport: BrowserLikeTransport });
