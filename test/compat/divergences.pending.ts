@@ -221,6 +221,23 @@ describe.each(IMPLS)("Registry divergences (%s)", (_name, impl) => {
 // Differences that look deliberate (README "Migrating from phoenix.js" / issue 2): kept here so
 // they stay visible; they pass on phoenix.js and fail on ours by design.
 describe.each(IMPLS)("Deliberate? divergences (%s)", (_name, impl) => {
+  it("after a heartbeat timeout, the reconnect waits for the transport to finish closing (150 ms polls), then reconnectAfterMs(1)", () => {
+    vi.useFakeTimers();
+    manualSocket(impl, { transport: BrowserLikeTransport, heartbeatIntervalMs: 100 });
+    vi.advanceTimersByTime(200);
+    const at: number[] = [];
+    for (let i = 1; i <= 400; i++) { vi.advanceTimersByTime(1); if (ManualTransport.instances.length === 2) { at.push(i); break; } }
+    expect(at).toEqual([160]);
+  });
+
+  it("a heartbeat timeout calls no onClose callback when the transport reports no close event", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    const c = vi.fn(); socket.onClose(c);
+    vi.advanceTimersByTime(200);
+    expect(c).toHaveBeenCalledTimes(0);
+  });
+
   it("LongPoll reports raw values to onerror: 410, 500 and 'timeout' (ours: typed LongPollError)", async () => {
     const requests: Array<(body: unknown) => void> = [];
     vi.stubGlobal(

@@ -389,4 +389,56 @@ describe.each(IMPLS)("Socket and channel calls made from callbacks (%s)", (_name
     expect(frames.map((f) => f[3])).toEqual(["phx_join"]);
     expect(frames[0]![0]).toBe(ch.joinRef());
   });
+
+  it("a heartbeat timeout reconnects after reconnectAfterMs(1) when the transport closes at once", () => {
+    vi.useFakeTimers();
+    manualSocket(impl, { heartbeatIntervalMs: 100 });
+    vi.advanceTimersByTime(200);
+    vi.advanceTimersByTime(9);
+    expect(ManualTransport.instances).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(ManualTransport.instances).toHaveLength(2);
+  });
+
+  it("a heartbeat timeout counts one reconnect try", () => {
+    vi.useFakeTimers();
+    const { socket } = manualSocket(impl, { heartbeatIntervalMs: 100 });
+    vi.advanceTimersByTime(210);
+    expect(socket.reconnectTimer.tries).toBe(1);
+  });
+
+  it("on a drop, channels error before onClose callbacks run", () => {
+    const { socket, t } = manualSocket(impl);
+    const order: string[] = [];
+    const ch = socket.channel("a");
+    ch.join();
+    const f = t.frames()[0]!;
+    t.receive(f[0], f[1], "a", "phx_reply", { status: "ok", response: {} });
+    ch.onError(() => order.push("channel error"));
+    socket.onClose(() => order.push("socket close"));
+    t.drop();
+    expect(order).toEqual(["channel error", "socket close"]);
+  });
+
+  it("on a transport error, onError callbacks run before channels error", () => {
+    const { socket, t } = manualSocket(impl);
+    const order: string[] = [];
+    const ch = socket.channel("a");
+    ch.join();
+    const f = t.frames()[0]!;
+    t.receive(f[0], f[1], "a", "phx_reply", { status: "ok", response: {} });
+    ch.onError(() => order.push("channel error"));
+    socket.onError(() => order.push("socket error"));
+    t.onerror!({});
+    expect(order).toEqual(["socket error", "channel error"]);
+  });
+
+  it("on open, buffered sends go out before onOpen callbacks run", () => {
+    const { socket, t } = manualSocket(impl, {}, false);
+    const order: string[] = [];
+    socket.push({ topic: "t", event: "buffered", payload: {}, ref: "1", join_ref: null });
+    socket.onOpen(() => order.push(`onOpen sent=${t.sent.length}`));
+    t.open();
+    expect(order).toEqual(["onOpen sent=1"]);
+  });
 });
