@@ -19,7 +19,7 @@ let utf8Encoder: TextEncoder | undefined;
 let utf8Decoder: TextDecoder | undefined;
 
 /** True for an `ArrayBuffer` or a typed-array / DataView / Buffer view. */
-export function isBinary(value: unknown): value is Binary {
+export function isBinary(value: unknown): value is ArrayBuffer | ArrayBufferView {
   return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
 }
 
