@@ -55,7 +55,7 @@ function text(bytes: Uint8Array, start: number, end: number): string {
 function binaryFrame(kind: number, names: string, values: object, payload: Binary): ArrayBuffer {
   const fields = names.split(" ").map((name) => {
     const bytes = utf8((values as Record<string, string | null>)[name] ?? "");
-    if (bytes.length > 255) throw new EncodeError(name, `binary frame field "${name}" is ${bytes.length} bytes; the limit is 255`);
+    if (bytes.length > 255) throw new EncodeError(name, `binary frame field "${name}" is ${bytes.length} bytes, over 255`);
     return bytes;
   });
   const body = asBytes(payload);
@@ -84,8 +84,8 @@ function parseJSON(raw: string): unknown {
 /** Validates a decoded V2 array; shared by both directions. */
 function fromArray(raw: string): Message {
   const value = parseJSON(raw);
-  if (!Array.isArray(value)) throw new DecodeError("not_array", "V2 frame is not a JSON array", raw);
-  if (value.length !== 5) throw new DecodeError("wrong_length", `V2 frame has ${value.length} elements; 5 expected`, raw);
+  if (!Array.isArray(value)) throw new DecodeError("not_array", "V2 frame is not an array", raw);
+  if (value.length !== 5) throw new DecodeError("wrong_length", `V2 frame has ${value.length} elements, not 5`, raw);
   // Indexed reads, not destructuring: this runs once per inbound frame and array destructuring
   // goes through the iterator protocol.
   return checked("V2 frame", value[0], value[1], value[2], value[3], value[4], raw);
@@ -219,7 +219,7 @@ export function encodeV1(msg: Message): string {
 export function decodeV1(raw: RawFrame): Message {
   if (typeof raw !== "string") throw new DecodeError("unsupported_frame", "V1 takes text frames only", raw);
   const o = parseJSON(raw) as Record<string, unknown> | null;
-  if (typeof o !== "object" || !o || Array.isArray(o)) throw new DecodeError("not_object", "V1 frame is not a JSON object", raw);
+  if (typeof o !== "object" || !o || Array.isArray(o)) throw new DecodeError("not_object", "V1 frame is not an object", raw);
   return checked("V1", o.join_ref ?? null, o.ref ?? null, o.topic, o.event, o.payload ?? {}, raw);
 }
 
