@@ -16,8 +16,8 @@ interface DocumentLike extends EventTargetLike {
 }
 
 function target(value: unknown): EventTargetLike | null {
-  const t = value as EventTargetLike | null;
-  return typeof t === "object" && t && typeof t.addEventListener === "function" && typeof t.removeEventListener === "function" ? t : null;
+  const t = value as EventTargetLike | undefined;
+  return typeof t?.addEventListener === "function" && typeof t.removeEventListener === "function" ? t : null;
 }
 
 /**
