@@ -307,7 +307,14 @@ export class Channel<E extends EventMap = UntypedEvents> {
   /** Rejoins now (used on reconnect and by the rejoin timer). */
   rejoin(timeout: number = this.timeout): void {
     if (this._state === CHANNEL_STATES.leaving) return;
-    this.socket.leaveOpenTopic(this.topic, this as unknown as Channel);
+    // One argument, as phoenix.js calls it; the socket knows not to leave this very channel.
+    const socket = this.socket;
+    socket._joining = this as unknown as Channel;
+    try {
+      socket.leaveOpenTopic(this.topic);
+    } finally {
+      socket._joining = null;
+    }
     this._setState(CHANNEL_STATES.joining, "join");
     let params: Params | PromiseLike<Params>;
     try {
@@ -392,7 +399,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
   /** True if a message belongs to this channel instance (right topic, current join). */
   isMember(topic: string, event: string, payload: unknown, joinRef: string | null | undefined): boolean {
     if (this.topic !== topic) return false;
-    if (joinRef && joinRef !== this.joinPush.ref) {
+    if (joinRef && joinRef !== this.joinRef()) {
       if (this.socket.hasLogger()) this.socket.log("channel", "dropping outdated message", { topic, event, payload, joinRef });
       return false;
     }

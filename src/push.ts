@@ -135,8 +135,9 @@ export class Push<R = unknown> implements PromiseLike<R> {
       topic: channel.topic,
       event: this.event,
       payload: this._payloadFn === null ? this._value : this._payloadFn(),
-      ref: this.ref,
-      join_ref: channel.joinRef(),
+      // startTimeout() just set the ref; the join ref is set once the join was first sent.
+      ref: this.ref as string,
+      join_ref: channel.joinRef() as string | null,
     }, channel);
   }
 

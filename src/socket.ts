@@ -252,10 +252,15 @@ export class Socket {
   /** Overflow policy of the buffers. */
   onOverflow: OverflowPolicy;
 
+  /** @internal The channel whose join is calling `leaveOpenTopic` (it must not leave itself). */
+  _joining: Channel | null = null;
   /** @internal Pushes awaiting a reply, by ref. */
   readonly _replies = new Map<string, Push<unknown>>();
-  /** @internal Channels by topic. */
+  /** @internal Channels by topic, built from `channels` (see `_syncTopics`). */
   private readonly _topics = new Map<string, Channel[]>();
+  /** The `channels` array and length `_topics` was built from. */
+  private _indexed: Channel[] = this.channels;
+  private _indexedLength = 0;
   private readonly _pings = new Map<string, Ping>();
   private readonly _options: SocketOptions;
   private readonly _defaultEncode: Encoder;
@@ -449,7 +454,7 @@ export class Socket {
   /** Calls the `onClose` callbacks with `event`. */
   private _notifyClose(event: CloseEventLike): void {
     const callbacks = this.stateChangeCallbacks.close;
-    for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, CloseCallback])[1], event);
+    for (let i = 0, n = callbacks.length; i < n; i++) safeCall((callbacks[i] as [string, CloseCallback])[1], event);
   }
 
   /** Calls `callback` when the connection opens. @returns a ref for `off()`. */
@@ -514,18 +519,21 @@ export class Socket {
 
   /** Removes a channel from the socket and its registry. */
   remove(channel: Channel): void {
+    const topics = this._syncTopics();
     // A new array, as phoenix.js does, so loops over the old one are not disturbed.
     const i = this.channels.indexOf(channel);
     if (i !== -1) {
       const next = this.channels.slice();
       next.splice(i, 1);
       this.channels = next;
+      this._indexed = next;
+      this._indexedLength = next.length;
     }
-    const list = this._topics.get(channel.topic);
+    const list = topics.get(channel.topic);
     if (list === undefined) return;
     const rest = list.filter((c) => c !== channel);
-    if (rest.length === 0) this._topics.delete(channel.topic);
-    else this._topics.set(channel.topic, rest);
+    if (rest.length === 0) topics.delete(channel.topic);
+    else topics.set(channel.topic, rest);
   }
 
   /**
@@ -578,10 +586,8 @@ export class Socket {
   /** Sends a heartbeat; used by the heartbeat timer. */
   sendHeartbeat(): void {
     if (!this.isConnected()) return;
-    if (this.pendingHeartbeatRef !== null) {
-      this.heartbeatTimeout();
-      return;
-    }
+    // Called again while one is pending (by hand; our timers never do): a new heartbeat replaces it.
+    if (this.heartbeatTimeoutTimer !== null) clearTimeout(this.heartbeatTimeoutTimer);
     this.pendingHeartbeatRef = this.makeRef();
     this.push(heartbeat(this.pendingHeartbeatRef));
     this.heartbeatTimeoutTimer = setTimeout(() => this.heartbeatTimeout(), this.heartbeatIntervalMs);
@@ -629,8 +635,8 @@ export class Socket {
   }
 
   /** Leaves another channel instance joined or joining `topic` (a new join of it supersedes it). */
-  leaveOpenTopic(topic: string, except?: Channel): void {
-    const list = this._topics.get(topic);
+  leaveOpenTopic(topic: string, except: Channel | null = this._joining): void {
+    const list = this._syncTopics().get(topic);
     if (list === undefined) return;
     for (const chan of list) {
       if (chan !== except && (chan.isJoined() || chan.isJoining())) {
@@ -687,7 +693,7 @@ export class Socket {
     this._setState("open", "transport open");
     this._fallbackOnOpen();
     const callbacks = this.stateChangeCallbacks.open;
-    for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, OpenCallback])[1]);
+    for (let i = 0, n = callbacks.length; i < n; i++) safeCall((callbacks[i] as [string, OpenCallback])[1]);
     const channels = this.channels;
     for (let i = 0; i < channels.length; i++) (channels[i] as Channel)._onSocketOpen();
   }
@@ -713,7 +719,7 @@ export class Socket {
     const transportBefore = this.transport;
     const establishedBefore = this.establishedConnections;
     const callbacks = this.stateChangeCallbacks.error;
-    for (let i = 0; i < callbacks.length; i++) {
+    for (let i = 0, n = callbacks.length; i < n; i++) {
       safeCall((callbacks[i] as [string, ErrorCallback])[1], error, transportBefore, establishedBefore);
     }
     const channels = this.channels;
@@ -903,14 +909,34 @@ export class Socket {
 
   /** @internal */
   _hasChannel(channel: Channel): boolean {
-    const list = this._topics.get(channel.topic);
+    const list = this._syncTopics().get(channel.topic);
     return list !== undefined && list.indexOf(channel) !== -1;
+  }
+
+  /**
+   * The topic registry, rebuilt first if `channels` was replaced or resized from outside (code
+   * written for phoenix.js edits it by hand), so dispatch always follows `channels`.
+   * @internal
+   */
+  _syncTopics(): Map<string, Channel[]> {
+    const topics = this._topics;
+    const channels = this.channels;
+    if (channels === this._indexed && channels.length === this._indexedLength) return topics;
+    topics.clear();
+    for (const chan of channels) {
+      const list = topics.get(chan.topic);
+      topics.set(chan.topic, list === undefined ? [chan] : list.concat(chan));
+    }
+    this._indexed = channels;
+    this._indexedLength = channels.length;
+    return topics;
   }
 
   /** @internal */
   _addChannel(channel: Channel): void {
     if (this._hasChannel(channel)) return;
     this.channels.push(channel);
+    this._indexedLength = this.channels.length;
     const list = this._topics.get(channel.topic);
     if (list === undefined) this._topics.set(channel.topic, [channel]);
     else this._topics.set(channel.topic, list.concat(channel));
@@ -926,7 +952,7 @@ export class Socket {
       if (c && typeof c.error === "function") c.error("phx-channels:", error);
       return;
     }
-    for (let i = 0; i < callbacks.length; i++) {
+    for (let i = 0, n = callbacks.length; i < n; i++) {
       safeCall((callbacks[i] as [string, ErrorCallback])[1], error, this.transport, this.establishedConnections);
     }
   }
@@ -1166,7 +1192,8 @@ export class Socket {
       const status = payload !== null && typeof payload === "object" ? (payload as { status?: unknown }).status : undefined;
       this.log("receive", `${typeof status === "string" ? status : ""} ${topic} ${event} ${ref ? `(${ref})` : ""}`, payload);
     }
-    const list = this._topics.get(topic);
+    const channels = this.channels;
+    const list = (channels === this._indexed && channels.length === this._indexedLength ? this._topics : this._syncTopics()).get(topic);
     if (list !== undefined) {
       if (list.length === 1) {
         const chan = list[0] as Channel;
@@ -1182,7 +1209,7 @@ export class Socket {
     const callbacks = this.stateChangeCallbacks.message;
     if (callbacks.length > 0) {
       const message: Message = msg ?? { join_ref, ref, topic, event, payload };
-      for (let i = 0; i < callbacks.length; i++) safeCall((callbacks[i] as [string, MessageCallback])[1], message);
+      for (let i = 0, n = callbacks.length; i < n; i++) safeCall((callbacks[i] as [string, MessageCallback])[1], message);
     }
     if (ref && this._pings.size > 0) {
       const ping = this._pings.get(ref);

@@ -532,3 +532,68 @@ describe("Message callbacks", () => {
     socket.disconnect();
   });
 });
+
+describe("Internals edited or spied on the way phoenix.js suites do", () => {
+  const event = (topic: string, n: number): unknown[] => [null, null, topic, "ev", { n }];
+
+  it("delivers by `channels` even when it is replaced or resized by hand", () => {
+    const socket = open();
+    const a = socket.channel("a");
+    const b = socket.channel("b");
+    const got: string[] = [];
+    a.on("ev", () => got.push("a"));
+    b.on("ev", () => got.push("b"));
+    socket.channels = [b];
+    conn().reply(event("a", 1));
+    conn().reply(event("b", 1));
+    socket.channels.push(a);
+    conn().reply(event("a", 2));
+    socket.channels.splice(0, 1);
+    conn().reply(event("b", 2));
+    conn().reply(event("a", 3));
+    expect(got).toEqual(["b", "a", "a"]);
+    socket.disconnect();
+  });
+
+  it("does not call an onOpen callback added during an open for that same open", () => {
+    const socket = new Socket("ws://example.test/socket", { transport: Fake });
+    const late = vi.fn();
+    socket.onOpen(() => socket.onOpen(late));
+    socket.connect();
+    conn().open();
+    expect(late).not.toHaveBeenCalled();
+    socket.disconnect();
+  });
+
+  it("sends a fresh heartbeat when sendHeartbeat() is called while one is pending", () => {
+    const socket = open();
+    socket.sendHeartbeat();
+    const first = socket.pendingHeartbeatRef;
+    socket.sendHeartbeat();
+    expect(socket.pendingHeartbeatRef).not.toBe(first);
+    expect(conn().frames().filter((f) => f[3] === "heartbeat").map((f) => f[1])).toEqual([first, socket.pendingHeartbeatRef]);
+    expect(socket.isConnected()).toBe(true);
+    socket.disconnect();
+  });
+
+  it("join() calls leaveOpenTopic(topic) with the topic alone, and never leaves itself", () => {
+    const socket = open();
+    const spy = vi.spyOn(socket, "leaveOpenTopic");
+    const chan = socket.channel("room:1");
+    chan.join();
+    expect(spy).toHaveBeenCalledWith("room:1");
+    conn().ackJoins();
+    chan.rejoin();
+    expect(chan.state).toBe("joining");
+    socket.disconnect();
+  });
+
+  it("isMember() reads the join ref through joinRef(), so stubbing it takes effect", () => {
+    const socket = open();
+    const chan = socket.channel("room:1");
+    vi.spyOn(chan, "joinRef").mockReturnValue("42");
+    expect(chan.isMember("room:1", "ev", {}, "42")).toBe(true);
+    expect(chan.isMember("room:1", "ev", {}, "41")).toBe(false);
+    socket.disconnect();
+  });
+});
