@@ -19,16 +19,6 @@ beforeEach(() => {
 });
 
 describe.each(IMPLS)("Divergences (%s)", (_name, impl) => {
-  it("sendHeartbeat() while one is pending on a connected socket sends another and keeps the connection (ours declares a heartbeat timeout)", () => {
-    vi.useFakeTimers();
-    const { socket, t } = manualSocket(impl);
-    socket.sendHeartbeat();
-    const first = socket.pendingHeartbeatRef;
-    socket.sendHeartbeat();
-    expect(t.frames().map((f) => f[3])).toEqual(["heartbeat", "heartbeat"]);
-    expect(socket.pendingHeartbeatRef).not.toBe(first);
-    expect(t.closed).toEqual([]);
-  });
 
   it("disconnect() then connect() at once: the old transport's close does not reach onClose", () => {
     vi.useFakeTimers();
@@ -136,56 +126,6 @@ describe.each(IMPLS)("Connecting divergences (%s)", (_name, impl) => {
 });
 
 describe.each(IMPLS)("Registry divergences (%s)", (_name, impl) => {
-  it("join() calls socket.leaveOpenTopic(topic) with the topic only", () => {
-    const { socket } = manualSocket(impl);
-    const spy = vi.spyOn(socket, "leaveOpenTopic");
-    socket.channel("a").join();
-    expect(spy).toHaveBeenCalledWith("a");
-  });
-
-  it("isMember() goes through channel.joinRef(), so stubbing it changes which messages are dropped", () => {
-    const { socket, t } = manualSocket(impl);
-    const ch = socket.channel("a"); joinOk(ch, t);
-    vi.spyOn(ch, "joinRef").mockReturnValue("zzz");
-    const cb = vi.fn(); ch.on("e", cb);
-    t.receive(ch.joinPush.ref, null, "a", "e", {});
-    expect(cb).not.toHaveBeenCalled();
-  });
-
-  it("an onOpen callback added during an open is not called for that open", () => {
-    const { socket, t } = manualSocket(impl, {}, false);
-    const added = vi.fn();
-    socket.onOpen(() => socket.onOpen(added));
-    t.open();
-    expect(added).not.toHaveBeenCalled();
-  });
-
-  it("a channel pushed into socket.channels by hand receives messages (ours routes through a private Map)", () => {
-    const { socket, t } = manualSocket(impl);
-    const ch = new impl.Channel("manual", {}, socket);
-    socket.channels.push(ch);
-    const cb = vi.fn(); ch.on("e", cb);
-    t.receive(null, null, "manual", "e", {});
-    expect(cb).toHaveBeenCalledTimes(1);
-  });
-
-  it("socket.channels = [] stops delivery to the channels", () => {
-    const { socket, t } = manualSocket(impl);
-    const ch = socket.channel("a");
-    const cb = vi.fn(); ch.on("e", cb);
-    socket.channels = [];
-    t.receive(null, null, "a", "e", {});
-    expect(cb).not.toHaveBeenCalled();
-  });
-
-  it("a channel spliced out of socket.channels stops receiving", () => {
-    const { socket, t } = manualSocket(impl);
-    const ch = socket.channel("a");
-    const cb = vi.fn(); ch.on("e", cb);
-    socket.channels.splice(0, 1);
-    t.receive(null, null, "a", "e", {});
-    expect(cb).not.toHaveBeenCalled();
-  });
 
   it("a channel whose topic is reassigned receives the new topic's messages", () => {
     const { socket, t } = manualSocket(impl);

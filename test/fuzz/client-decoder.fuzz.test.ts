@@ -273,7 +273,7 @@ describe("the socket's inbound path never crashes on bad frames", () => {
           const notDecode = reported.filter((e) => !(e instanceof DecodeError));
           if (notDecode.length > 0) throw new Error(`reported something other than a DecodeError: ${String(notDecode[0])}`);
           if (stale.length > 0) throw new Error(stale[0]);
-          socket.onConnMessage({ data: encode({ join_ref: other.joinRef(), ref: null, topic: "room:other", event: "ping", payload: {} }) });
+          socket.onConnMessage({ data: encode({ join_ref: other.joinRef() ?? null, ref: null, topic: "room:other", event: "ping", payload: {} }) });
           if (otherGot !== 1) throw new Error("the untouched channel stopped receiving");
           socket.disconnect();
         },

@@ -1,0 +1,77 @@
+/**
+ * Cases the differential suite first found as divergences (divergences.pending.ts) and that
+ * now behave as phoenix.js 1.8.16 does: dispatch that follows `socket.channels` edited by hand,
+ * callback lists snapshotted per dispatch, heartbeats sent by hand, spy-visible internal calls.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { IMPLS, ManualTransport, joinOk, lastTransport, manualSocket, useCompatCleanup } from "./impls";
+
+useCompatCleanup();
+beforeEach(() => {
+  ManualTransport.instances = [];
+});
+
+describe.each(IMPLS)("Internals edited by hand (%s)", (_name, impl) => {
+  it("a channel pushed into socket.channels by hand receives messages", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = new impl.Channel("manual", {}, socket);
+    socket.channels.push(ch);
+    const cb = vi.fn(); ch.on("e", cb);
+    t.receive(null, null, "manual", "e", {});
+    expect(cb).toHaveBeenCalledTimes(1);
+  });
+
+  it("a channel spliced out of socket.channels stops receiving", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a");
+    const cb = vi.fn(); ch.on("e", cb);
+    socket.channels.splice(0, 1);
+    t.receive(null, null, "a", "e", {});
+    expect(cb).not.toHaveBeenCalled();
+  });
+
+  it("an onOpen callback added during an open is not called for that open", () => {
+    const { socket, t } = manualSocket(impl, {}, false);
+    const added = vi.fn();
+    socket.onOpen(() => socket.onOpen(added));
+    t.open();
+    expect(added).not.toHaveBeenCalled();
+  });
+
+  it("isMember() goes through channel.joinRef(), so stubbing it changes which messages are dropped", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a"); joinOk(ch, t);
+    vi.spyOn(ch, "joinRef").mockReturnValue("zzz");
+    const cb = vi.fn(); ch.on("e", cb);
+    t.receive(ch.joinPush.ref, null, "a", "e", {});
+    expect(cb).not.toHaveBeenCalled();
+  });
+
+  it("join() calls socket.leaveOpenTopic(topic) with the topic only", () => {
+    const { socket } = manualSocket(impl);
+    const spy = vi.spyOn(socket, "leaveOpenTopic");
+    socket.channel("a").join();
+    expect(spy).toHaveBeenCalledWith("a");
+  });
+
+  it("sendHeartbeat() while one is pending on a connected socket sends another and keeps the connection", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    socket.sendHeartbeat();
+    const first = socket.pendingHeartbeatRef;
+    socket.sendHeartbeat();
+    expect(t.frames().map((f) => f[3])).toEqual(["heartbeat", "heartbeat"]);
+    expect(socket.pendingHeartbeatRef).not.toBe(first);
+    expect(t.closed).toEqual([]);
+  });
+
+  it("socket.channels = [] stops delivery to the channels", () => {
+    const { socket, t } = manualSocket(impl);
+    const ch = socket.channel("a");
+    const cb = vi.fn(); ch.on("e", cb);
+    socket.channels = [];
+    t.receive(null, null, "a", "e", {});
+    expect(cb).not.toHaveBeenCalled();
+  });
+});
