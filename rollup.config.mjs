@@ -16,7 +16,6 @@ import terser from "@rollup/plugin-terser";
 import { defineConfig } from "rollup";
 import { dts } from "rollup-plugin-dts";
 import esbuild, { minify as esbuildMinify } from "rollup-plugin-esbuild";
-import { eventemitter3Esm } from "./scripts/build-plugins.mjs";
 
 const root = dirname(fileURLToPath(import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -101,7 +100,6 @@ function clientBuild(entry, name, plugins = []) {
     treeshake: { moduleSideEffects: false },
     output: [
       { file: `dist/${name}.mjs`, format: "es", sourcemap: true },
-      // `default` interop keeps `require("eventemitter3")` (a function with a .EventEmitter) working.
       { file: `dist/${name}.cjs`, format: "cjs", sourcemap: true, exports: "named", interop: "auto" },
     ],
   };
@@ -165,7 +163,7 @@ const privateNames = {
 
 const iife = {
   input: `${src}/index.ts`,
-  plugins: [forbidNodeOnly({ selfContained: true }), eventemitter3Esm(), resolveTs(), ts(CLIENT_TARGET)],
+  plugins: [forbidNodeOnly({ selfContained: true }), resolveTs(), ts(CLIENT_TARGET)],
   treeshake: { moduleSideEffects: false },
   output: {
     file: "dist/phx-channels.min.js",

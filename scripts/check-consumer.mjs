@@ -42,7 +42,7 @@ try {
   execFileSync("tar", ["-xzf", tarball, "-C", pkgDir, "--strip-components=1"]);
   // What `npm install` would add beside the package: its dependencies, the @types a TypeScript
   // user of the server/Node entry has (@types/node, @types/ws), and vitest for the README's test.
-  for (const dep of ["eventemitter3", "isomorphic-ws", "ws", "@types", "vitest"]) {
+  for (const dep of ["isomorphic-ws", "ws", "@types", "vitest"]) {
     symlinkSync(join(root, "node_modules", dep), join(project, "node_modules", dep), "dir");
   }
 

@@ -17,7 +17,6 @@ import { gzipSync } from "node:zlib";
 import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
 import { rollup } from "rollup";
-import { eventemitter3Esm } from "./build-plugins.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({ options: { record: { type: "string" } } });
@@ -51,7 +50,6 @@ async function bundledSize(entrySource) {
     input: entryId,
     plugins: [
       { name: "size-entry", resolveId: (id) => (id === entryId ? id : null), load: (id) => (id === entryId ? entrySource : null) },
-      eventemitter3Esm(),
       nodeResolve({ browser: true }),
     ],
     onwarn(warning, warn) {
@@ -71,7 +69,7 @@ async function breakdown() {
   const { default: esbuild } = await import("rollup-plugin-esbuild");
   const bundle = await rollup({
     input: join(root, "src/index.ts"),
-    plugins: [eventemitter3Esm(), nodeResolve({ extensions: [".ts", ".mjs", ".js"] }), esbuild({ target: "es2020" })],
+    plugins: [nodeResolve({ extensions: [".ts", ".mjs", ".js"] }), esbuild({ target: "es2020" })],
     treeshake: { moduleSideEffects: false },
   });
   const { output } = await bundle.generate({ format: "es" });

@@ -1,12 +1,9 @@
 /**
  * Small event plumbing shared by Socket and Channel: user-callback isolation and async iterators
- * over eventemitter3 events.
+ * over their listener sets.
  * @module
  */
-import { EventEmitter } from "eventemitter3";
 import { UsageError } from "./errors";
-
-export { EventEmitter };
 
 /**
  * Surfaces an error thrown by a user callback without stopping delivery to the others:

@@ -34,7 +34,7 @@ export const DIST_OUTPUTS = [
   "cli.mjs",
 ].map((file) => join(root, "dist", file));
 
-const BUILD_INPUTS = ["rollup.config.mjs", "scripts/build-plugins.mjs", "package.json"].map((file) => join(root, file));
+const BUILD_INPUTS = ["rollup.config.mjs", "package.json"].map((file) => join(root, file));
 const LOCK_DIR = join(root, "node_modules", ".cache", "phx-channels-build.lock");
 const LOCK_WAIT_MS = 120_000;
 

@@ -8,7 +8,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createRequire } from "node:module";
 import path from "node:path";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -82,17 +81,6 @@ export function packageRoot(from: string = fileURLToPath(import.meta.url)): stri
   }
 }
 
-/** The directory of eventemitter3's ES module build, which `dist/index.mjs` imports by name. */
-function vendorDir(): string | null {
-  try {
-    const require = createRequire(import.meta.url);
-    const dir = path.join(path.dirname(require.resolve("eventemitter3/package.json")), "dist");
-    return existsSync(path.join(dir, "eventemitter3.esm.js")) ? dir : null;
-  } catch {
-    return null;
-  }
-}
-
 function refuseUpgrade(_req: IncomingMessage, socket: Duplex): void {
   socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
 }
@@ -109,14 +97,10 @@ function refuseUpgrade(_req: IncomingMessage, socket: Duplex): void {
 export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
   const host = options.host ?? "127.0.0.1";
   const mounts: StaticMount[] = [];
-  const vendor = vendorDir();
-  if (vendor) mounts.push({ prefix: "/vendor/", dir: vendor });
   if (options.distDir && existsSync(options.distDir)) mounts.push({ prefix: "/dist/", dir: options.distDir });
   if (options.demoDir && existsSync(options.demoDir)) mounts.push({ prefix: "/", dir: options.demoDir });
 
   const httpHandler = (req: IncomingMessage, res: ServerResponse): void => {
-    // `/vendor/eventemitter3.mjs` is the name the import map in demo/esm.html uses.
-    if (req.url?.split("?")[0] === "/vendor/eventemitter3.mjs") req.url = "/vendor/eventemitter3.esm.js";
     serveStatic(mounts, req, res).then(
       (answered) => {
         if (!answered && !res.headersSent) res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found\n");

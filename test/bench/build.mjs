@@ -6,7 +6,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { OUT_DIR, ROOT } from "./lib.mjs";
 
-const EXTERNAL = ["ws", "isomorphic-ws", "eventemitter3"];
+const EXTERNAL = ["ws", "isomorphic-ws"];
 
 const ENTRIES = {
   client: "src/node.ts",
