@@ -5,7 +5,7 @@
  * @module
  */
 import { DecodeError, EncodeError } from "./errors";
-import type { Message } from "./protocol";
+import { BINARY_KINDS, type Message } from "./protocol";
 
 /** What a transport hands us: a text frame, or a binary one. */
 export type RawFrame = string | ArrayBuffer | ArrayBufferView;
@@ -241,9 +241,25 @@ export interface CallbackSerializer {
  * Serializer.encode({join_ref: "1", ref: "2", topic: "room:1", event: "hi", payload: {}}, frame => ws.send(frame))
  * ```
  */
-export const Serializer: CallbackSerializer = {
+export const Serializer: CallbackSerializer & {
+  /** Bytes of the kind field. */
+  readonly HEADER_LENGTH: 1;
+  /** Bytes of the size fields of a push (join_ref, topic, event sizes + kind). */
+  readonly META_LENGTH: 4;
+  /** The binary frame kinds. */
+  readonly KINDS: typeof BINARY_KINDS;
+  /** A message with a binary payload as a binary frame (phoenix.js's name; other payloads give JSON text). */
+  binaryEncode(msg: Message): EncodedFrame;
+  /** A binary frame (push, reply or broadcast) as a message. */
+  binaryDecode(raw: ArrayBuffer | ArrayBufferView): Message;
+} = {
+  HEADER_LENGTH: 1,
+  META_LENGTH: 4,
+  KINDS: BINARY_KINDS,
   encode: (msg, callback) => callback(encodeV2(msg)),
   decode: (raw, callback) => callback(decodeV2(raw)),
+  binaryEncode: (msg) => encodeV2(msg),
+  binaryDecode: (raw) => decodeV2(raw),
 };
 
 /** The V1 (object JSON) serializer with phoenix.js's callback shape. */

@@ -34,13 +34,6 @@ describe.each(IMPLS)("Divergences (%s)", (_name, impl) => {
 });
 
 describe.each(IMPLS)("Serializer divergences (%s)", (_name, impl) => {
-  it("the Serializer exposes HEADER_LENGTH, META_LENGTH, KINDS, binaryEncode and binaryDecode", () => {
-    const S = impl.Serializer;
-    expect([S.HEADER_LENGTH, S.META_LENGTH, S.KINDS]).toEqual([1, 4, { push: 0, reply: 1, broadcast: 2 }]);
-    expect(typeof S.binaryEncode).toBe("function");
-    expect(typeof S.binaryDecode).toBe("function");
-  });
-
   it("deliberate? a binary push with a null join_ref carries the 4 bytes 'null' (phoenix.js encodes String(null))", () => {
     let out: any;
     impl.Serializer.encode({ join_ref: null, ref: "1", topic: "t", event: "e", payload: new Uint8Array([1]).buffer }, (r: unknown) => {

@@ -75,3 +75,12 @@ describe.each(IMPLS)("Internals edited by hand (%s)", (_name, impl) => {
     expect(cb).not.toHaveBeenCalled();
   });
 });
+
+describe.each(IMPLS)("Serializer statics (%s)", (_name, impl) => {
+  it("the Serializer exposes HEADER_LENGTH, META_LENGTH, KINDS, binaryEncode and binaryDecode", () => {
+    const S = impl.Serializer;
+    expect([S.HEADER_LENGTH, S.META_LENGTH, S.KINDS]).toEqual([1, 4, { push: 0, reply: 1, broadcast: 2 }]);
+    expect(typeof S.binaryEncode).toBe("function");
+    expect(typeof S.binaryDecode).toBe("function");
+  });
+});

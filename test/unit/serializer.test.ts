@@ -178,3 +178,19 @@ describe("phoenix.js-shaped serializers", () => {
     expect(back).toEqual(msg());
   });
 });
+
+describe("Serializer's phoenix.js statics", () => {
+  it("has the header constants, binaryEncode for client pushes and binaryDecode for server frames", () => {
+    expect([Serializer.HEADER_LENGTH, Serializer.META_LENGTH, Serializer.KINDS]).toEqual([1, 4, { push: 0, reply: 1, broadcast: 2 }]);
+    const payload = new Uint8Array([1, 2, 3]).buffer;
+    const push = { join_ref: "1", ref: "2", topic: "t", event: "e", payload };
+    const frame = Serializer.binaryEncode(push);
+    expect(frame).toBeInstanceOf(ArrayBuffer);
+    expect(decodeClientV2(frame)).toMatchObject({ join_ref: "1", ref: "2", topic: "t", event: "e" });
+    const reply = Serializer.binaryDecode(
+      encodeServerV2({ join_ref: "1", ref: "2", topic: "t", event: "phx_reply", payload: { status: "ok", response: payload } }) as ArrayBuffer,
+    );
+    expect(reply).toMatchObject({ join_ref: "1", ref: "2", topic: "t", event: "phx_reply", payload: { status: "ok" } });
+    expect([...new Uint8Array((reply.payload as { response: ArrayBuffer }).response)]).toEqual([1, 2, 3]);
+  });
+});
