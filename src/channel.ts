@@ -61,7 +61,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
   /** Pushes made before the channel could send them. */
   pushBuffer: Push<unknown>[] = [];
   /** Kept for phoenix.js compatibility; the socket drives channels directly, so this stays empty. */
-  stateChangeRefs: string[];
+  stateChangeRefs: string[] = [];
   /** Schedules rejoins after errors. */
   rejoinTimer: Timer;
   /**
@@ -95,8 +95,10 @@ export class Channel<E extends EventMap = UntypedEvents> {
     }
     this.socket = socket;
     // phoenix.js registers two socket callbacks per channel here; we dispatch to channels directly,
-    // but take the same two refs so refs on the wire (and in tests written for it) line up.
-    this.stateChangeRefs = [socket.makeRef(), socket.makeRef()];
+    // but take the same two refs so refs on the wire (and in tests written for it) line up. They
+    // name no callback, so they are not kept (about 50 bytes per channel).
+    socket.makeRef();
+    socket.makeRef();
     this.timeout = socket.timeout;
     this._options = options;
     // As in phoenix.js, `joinPush.payload()` gives the params even before the first join.
