@@ -3,13 +3,10 @@
  * phoenix.js 1.8.16 (the oracle) and ours with the same expectations.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { IMPLS, ManualTransport, joinOk, lastTransport, manualSocket, useCompatCleanup } from "./impls";
 
 useCompatCleanup();
-beforeEach(() => {
-  ManualTransport.instances = [];
-});
 
 /** The frames of `topic` sent on `t`, as [event, payload]. */
 function sentTo(t: ManualTransport, topic: string): Array<[string, unknown]> {

@@ -8,15 +8,12 @@
  * visible. Once a case passes for both, move it into the matching `*.test.ts` file.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import * as Ours from "../../src/index";
 import { BrowserLikeTransport, IMPLS, ManualTransport, MockWebSocket, joinOk, lastTransport, manualSocket, mockEndpoint, useCompatCleanup, type Impl } from "./impls";
 import { PhoenixWithWindow, hide, installGlobals, removeGlobals, show } from "./lifecycle-env";
 
 useCompatCleanup();
-beforeEach(() => {
-  ManualTransport.instances = [];
-});
 
 describe.each(IMPLS)("Divergences (%s)", (_name, impl) => {
 

@@ -6,7 +6,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { createRequire } from "node:module";
 import { Server, WebSocket as MockWebSocket } from "mock-socket";
-import { afterEach, vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 import * as Ours from "../../src/index";
 
 /** The phoenix.js-shaped exports both implementations share. */
@@ -47,6 +47,9 @@ export function mockEndpoint(): { server: Server; endPoint: string; url: string 
 
 /** Installs the per-file cleanup: fake timers off, mock servers stopped, globals restored. */
 export function useCompatCleanup(): void {
+  beforeEach(() => {
+    ManualTransport.instances = [];
+  });
   afterEach(() => {
     vi.clearAllTimers();
     vi.useRealTimers();

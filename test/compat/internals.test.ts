@@ -3,7 +3,7 @@
  * documented API for (issue 2, item 13), run against phoenix.js 1.8.16 (the oracle) and ours.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   BrowserLikeTransport,
   IMPLS,
@@ -17,9 +17,6 @@ import {
 } from "./impls";
 
 useCompatCleanup();
-beforeEach(() => {
-  ManualTransport.instances = [];
-});
 
 describe.each(IMPLS)("Socket internals (%s)", (_name, impl) => {
   it("sendBuffer holds one function per buffered push", () => {

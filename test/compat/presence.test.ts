@@ -4,13 +4,10 @@
  * arguments are snapshotted at call time, since later syncs may change the objects.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { IMPLS, ManualTransport, joinOk, lastTransport, manualSocket, useCompatCleanup } from "./impls";
 
 useCompatCleanup();
-beforeEach(() => {
-  ManualTransport.instances = [];
-});
 
 const snap = (v: unknown): unknown => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));

@@ -5,13 +5,10 @@
  * does not export them.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { IMPLS, ManualTransport, joinOk, manualSocket, useCompatCleanup } from "./impls";
 
 useCompatCleanup();
-beforeEach(() => {
-  ManualTransport.instances = [];
-});
 
 describe.each(IMPLS)("Push (%s)", (_name, impl) => {
   /** A socket on an open transport and a joined channel. */

@@ -4,13 +4,10 @@
  * callback lists snapshotted per dispatch, heartbeats sent by hand, spy-visible internal calls.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { IMPLS, ManualTransport, joinOk, lastTransport, manualSocket, useCompatCleanup } from "./impls";
 
 useCompatCleanup();
-beforeEach(() => {
-  ManualTransport.instances = [];
-});
 
 describe.each(IMPLS)("Internals edited by hand (%s)", (_name, impl) => {
   it("a channel pushed into socket.channels by hand receives messages", () => {

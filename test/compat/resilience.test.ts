@@ -3,13 +3,10 @@
  * against phoenix.js 1.8.16 (the oracle) and ours with the same expectations.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BrowserLikeTransport, IMPLS, ManualTransport, joinOk, lastTransport, manualSocket, useCompatCleanup } from "./impls";
 
 useCompatCleanup();
-beforeEach(() => {
-  ManualTransport.instances = [];
-});
 
 /** The events sent on `t` (to `topic` only, if given). */
 const ev = (t: ManualTransport, topic?: string): string[] => t.frames().filter((f) => !topic || f[2] === topic).map((f) => f[3]);

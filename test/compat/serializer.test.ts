@@ -3,13 +3,10 @@
  * socket, run against phoenix.js 1.8.16 (the oracle) and ours with the same expectations.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { IMPLS, ManualTransport, joinOk, manualSocket, useCompatCleanup } from "./impls";
 
 useCompatCleanup();
-beforeEach(() => {
-  ManualTransport.instances = [];
-});
 
 const utf8 = (s: string): number[] => [...new TextEncoder().encode(s)];
 

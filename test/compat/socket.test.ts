@@ -3,7 +3,7 @@
  * phoenix.js 1.8.16 (the oracle) and ours with the same expectations.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   IMPLS,
   ManualTransport,
@@ -16,9 +16,6 @@ import {
 } from "./impls";
 
 useCompatCleanup();
-beforeEach(() => {
-  ManualTransport.instances = [];
-});
 
 describe.each(IMPLS)("Socket defaults and options (%s)", (_name, impl) => {
   it("has the phoenix defaults for timeout, heartbeat, long-poll timeout, binary type and vsn", () => {

@@ -4,13 +4,10 @@
  * (the oracle) and ours with the same expectations.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { IMPLS, ManualTransport, joinOk, lastTransport, manualSocket, useCompatCleanup } from "./impls";
 
 useCompatCleanup();
-beforeEach(() => {
-  ManualTransport.instances = [];
-});
 
 describe.each(IMPLS)("Socket, suite style (%s)", (_name, impl) => {
   it("connect() goes through transportConnect()", () => {
