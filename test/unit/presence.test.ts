@@ -190,6 +190,36 @@ describe("Presence, compared with phoenix.js", () => {
     expect(t.ours.list((key) => key)).toEqual(["0", "3", "5", "7", "4294967294", "4294967295", "-1", "1.5", " 3", "01"]);
   });
 
+  it("keeps the extra fields a server's fetch/2 adds to entries through joins and leaves, as phoenix.js does", () => {
+    const t = twins();
+    const entry = (user: string, refs: string[]) => ({ user: { name: user }, metas: refs.map((r) => m(r)) });
+    const text = (value: unknown) => JSON.stringify(value);
+    t.state(text({ u1: entry("Ann", ["a", "b"]), u2: { metas: [m("c")] } }));
+    t.diff(text({ u1: entry("Ann B.", ["d"]), u2: entry("Cy", ["e"]) }), text({ u1: entry("Ann", ["a"]) }));
+    t.diff("{}", text({ u2: entry("Cy", ["c"]) }));
+    t.expectSame();
+    expect(t.ours.list((key, p) => [key, (p as unknown as { user?: { name: string } }).user?.name, p.metas.length])).toEqual([
+      ["u1", "Ann B.", 2],
+      ["u2", "Cy", 1],
+    ]);
+  });
+
+  it("never changes the state or diff payloads it was given, even while holding them", () => {
+    const channel = new FakeChannel();
+    const presence = new Presence(channel);
+    presence.onJoin(() => {});
+    presence.onLeave(() => {});
+    const early = { joins: { a: { metas: [m("2")] } }, leaves: { a: { metas: [m("1")] } } };
+    const state = { a: { metas: [m("1")] }, b: { metas: [m("3")] } };
+    const later = { joins: { b: { metas: [m("4")] } }, leaves: { b: { metas: [m("3")] }, a: { metas: [m("2")] } } };
+    const before = snapshot([early, state, later]);
+    channel.trigger("presence_diff", early);
+    channel.trigger("presence_state", state);
+    channel.trigger("presence_diff", later);
+    expect(snapshot([early, state, later])).toEqual(before);
+    expect(presence.list((key, p) => [key, p.metas.map((x) => x.phx_ref)])).toEqual([["b", ["4"]]]);
+  });
+
   it("matches phoenix.js on random sequences of states, diffs and rejoins", () => {
     const keyArb = fc.constantFrom("1", "2", "10", "alice", "bob", "__proto__", "constructor", "hasOwnProperty");
     const metasArb = fc.array(
@@ -361,6 +391,14 @@ describe("Presence static functions", () => {
   it("list applies the chooser to each key in order", () => {
     expect(Presence.list(initial(), (key, p) => `${key}:${p.metas.length}`)).toEqual(["a:1", "b:1"]);
     expect(Presence.list(initial())).toEqual(Object.values(initial()));
+  });
+
+  it("syncDiff changes only the state it returns, never the diff it was given", () => {
+    const diff = { joins: { a: { metas: [m("5")] } }, leaves: { a: { metas: [m("1")] }, b: { metas: [m("2")] } } };
+    const before = snapshot(diff);
+    const next = Presence.syncDiff(initial(), diff);
+    expect(snapshot(diff)).toEqual(before);
+    expect(Presence.list(next, (key, p) => [key, p.metas.map((x) => x.phx_ref)])).toEqual([["a", ["5"]]]);
   });
 
   it("syncDiff rejects a diff that is not a presence diff with a DecodeError", () => {
