@@ -339,12 +339,21 @@ function changesBetween(currentKeys: string[], current: EntryStore, next: Store)
  */
 export class Presence<M extends object = Record<string, unknown>, E extends object = Record<never, never>> {
   private readonly channel: PresenceChannel;
-  private readonly state = new OrderedStore();
+  private readonly _store = new OrderedStore();
   private pendingDiffs: Diff[] = [];
   private joinRef: string | null = null;
-  private joinCallback: JoinCallback = noop;
-  private leaveCallback: LeaveCallback = noop;
-  private syncCallback: () => void = noop;
+  /**
+   * The callbacks, under phoenix.js's names (code written for it reads and replaces them here).
+   * @example
+   * ```ts
+   * presence.caller.onSync = () => render(presence.list())
+   * ```
+   */
+  caller: { onJoin: PresenceOnJoin<M, E>; onLeave: PresenceOnLeave<M, E>; onSync: () => void } = {
+    onJoin: noop,
+    onLeave: noop,
+    onSync: noop,
+  };
   private errorCallback: (error: DecodeError) => void = noop;
   private readonly bindings: Array<[event: string, ref: number]>;
 
@@ -360,17 +369,17 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
 
   /** Called for each key that gained metas (see {@link PresenceOnJoin}). Replaces the previous callback. */
   onJoin(callback: PresenceOnJoin<M, E>): void {
-    this.joinCallback = callback as unknown as JoinCallback;
+    this.caller.onJoin = callback;
   }
 
   /** Called for each key that lost metas (see {@link PresenceOnLeave}). Replaces the previous callback. */
   onLeave(callback: PresenceOnLeave<M, E>): void {
-    this.leaveCallback = callback as unknown as LeaveCallback;
+    this.caller.onLeave = callback;
   }
 
   /** Called after each state or diff has been applied. Replaces the previous callback. */
   onSync(callback: () => void): void {
-    this.syncCallback = callback;
+    this.caller.onSync = callback;
   }
 
   /**
@@ -385,14 +394,14 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
   list(): Array<PresenceEntry<M, E>>;
   list<T>(chooser: (key: string, presence: PresenceEntry<M, E>) => T): T[];
   list<T>(chooser?: (key: string, presence: PresenceEntry<M, E>) => T): Array<T | PresenceEntry<M, E>> {
-    const out = new Array<T | PresenceEntry<M, E>>(this.state.size);
+    const out = new Array<T | PresenceEntry<M, E>>(this._store.size);
     let i = 0;
     if (chooser) {
-      this.state.forEach((entry, key) => {
+      this._store.forEach((entry, key) => {
         out[i++] = chooser(key, entry as unknown as PresenceEntry<M, E>);
       });
     } else {
-      this.state.forEach((entry) => {
+      this._store.forEach((entry) => {
         out[i++] = entry as unknown as PresenceEntry<M, E>;
       });
     }
@@ -404,14 +413,28 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     return this.joinRef === null || this.joinRef !== (this.channel.joinRef() ?? null);
   }
 
+  /**
+   * The presence state as phoenix.js exposes it: `{key: {metas}}`, without a prototype, in
+   * `list()` order. A snapshot built on each read (the live state is kept in Maps).
+   * @example
+   * ```ts
+   * const devices = presence.state["user:1"]?.metas.length ?? 0
+   * ```
+   */
+  get state(): PresenceState<M, E> {
+    const out = Object.create(null) as Store;
+    this._store.forEach((entry, key) => {
+      out[key] = entry;
+    });
+    return out as unknown as PresenceState<M, E>;
+  }
+
   /** Removes this presence's bindings from the channel and forgets its callbacks. */
   dispose(): void {
     for (const [event, ref] of this.bindings) this.channel.off(event, ref);
     this.bindings.length = 0;
     this.pendingDiffs = [];
-    this.joinCallback = noop;
-    this.leaveCallback = noop;
-    this.syncCallback = noop;
+    this.caller = { onJoin: noop, onLeave: noop, onSync: noop };
     this.errorCallback = noop;
   }
 
@@ -421,7 +444,9 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     this.joinRef = this.channel.joinRef() ?? null;
     const pending = this.pendingDiffs;
     this.pendingDiffs = [];
-    const { state, joinCallback, leaveCallback } = this;
+    const state = this._store;
+    const joinCallback = this.caller.onJoin as unknown as JoinCallback;
+    const leaveCallback = this.caller.onLeave as unknown as LeaveCallback;
     let error = applyDiff(state, changesBetween(state.keys(), state, next), joinCallback, leaveCallback, NONE);
     for (const diff of pending) error = applyDiff(state, diff, joinCallback, leaveCallback, error);
     this.sync(error);
@@ -431,7 +456,10 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     const diff = this.check(payload, checkDiff);
     if (!diff) return;
     if (this.inPendingSyncState()) this.pendingDiffs.push(diff);
-    else this.sync(applyDiff(this.state, diff, this.joinCallback, this.leaveCallback, NONE));
+    else {
+      const { onJoin, onLeave } = this.caller;
+      this.sync(applyDiff(this._store, diff, onJoin as unknown as JoinCallback, onLeave as unknown as LeaveCallback, NONE));
+    }
   }
 
   /** The checked payload, or undefined after reporting why it is not one. */
@@ -447,7 +475,7 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
   /** Calls onSync even when onJoin/onLeave threw, then rethrows the first error to the channel. */
   private sync(error: unknown): void {
     try {
-      this.syncCallback();
+      this.caller.onSync();
     } catch (thrown) {
       if (error === NONE) error = thrown;
     }
@@ -487,8 +515,9 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
   }
 
   /**
-   * Applies a diff to `state` and returns the state. Like phoenix.js's, it updates `state` in
-   * place (only the keys the diff names), so always use the returned value.
+   * Applies a diff to `state` and returns the result. Like phoenix.js's, it updates a state
+   * without a prototype (one it returned before) in place, touching only the keys the diff
+   * names; a plain object is copied first. Always use the returned value.
    *
    * @example
    * ```ts
@@ -502,16 +531,19 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     onLeave?: PresenceOnLeave<M, E>,
   ): PresenceState<M, E> {
     if (!isRecord(state)) throw new DecodeError("not_object", "presence state is not an object", state);
+    // As phoenix.js: a state with a prototype is first copied into one without (so `__proto__`
+    // is a plain key) and left as it was; a state without one is updated in place.
+    const target: Store = Object.getPrototypeOf(state) === null ? (state as unknown as Store) : Object.assign(Object.create(null) as Store, state);
     rethrow(
       applyDiff(
-        objectStore(state as unknown as Store),
+        objectStore(target),
         checkDiff(diff),
         (onJoin ?? noop) as unknown as JoinCallback,
         (onLeave ?? noop) as unknown as LeaveCallback,
         NONE,
       ),
     );
-    return state;
+    return target as unknown as PresenceState<M, E>;
   }
 
   /**

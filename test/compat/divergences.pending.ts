@@ -56,36 +56,6 @@ describe.each(IMPLS)("Presence divergences (%s)", (_name, impl) => {
     expect(state.u1.metas[0].n).toBe(1);
   });
 
-  it("Presence.syncDiff on a plain object returns a state without a prototype", () => {
-    const state = impl.Presence.syncDiff({}, { joins: { u1: { metas: [{ phx_ref: "1" }] } }, leaves: {} });
-    expect(Object.getPrototypeOf(state)).toBeNull();
-  });
-
-  it("Presence.syncDiff on a plain object returns a new object and leaves the given one's keys alone", () => {
-    const state: Record<string, unknown> = { u1: { metas: [{ phx_ref: "1" }] } };
-    const next = impl.Presence.syncDiff(state, { joins: { u2: { metas: [{ phx_ref: "2" }] } }, leaves: { u1: { metas: [{ phx_ref: "1" }] } } });
-    expect(next).not.toBe(state);
-    expect(Object.keys(state)).toEqual(["u1"]);
-    expect(Object.keys(next)).toEqual(["u2"]);
-  });
-
-  it("presence.state is the presence state object ({key: {metas}})", () => {
-    const { socket, t } = manualSocket(impl);
-    const ch = socket.channel("p");
-    const pr = new impl.Presence(ch);
-    joinOk(ch, t);
-    t.receive(ch.joinRef(), null, "p", "presence_state", { u1: { metas: [{ phx_ref: "1" }] } });
-    expect(JSON.parse(JSON.stringify(pr.state))).toEqual({ u1: { metas: [{ phx_ref: "1" }] } });
-  });
-
-  it("a Presence instance keeps its callbacks in presence.caller {onJoin, onLeave, onSync}", () => {
-    const socket = new impl.Socket("/socket", { transport: ManualTransport });
-    const presence = new impl.Presence(socket.channel("x"));
-    const onSync = (): void => {};
-    presence.onSync(onSync);
-    expect(Object.keys(presence.caller).sort()).toEqual(["onJoin", "onLeave", "onSync"]);
-    expect(presence.caller.onSync).toBe(onSync);
-  });
 });
 
 describe.each(IMPLS)("Connecting divergences (%s)", (_name, impl) => {

@@ -250,6 +250,24 @@ describe("Presence, compared with phoenix.js", () => {
 });
 
 describe("Presence state handling", () => {
+  it("exposes its callbacks as presence.caller and its state as presence.state, as phoenix.js does", () => {
+    const channel = new FakeChannel();
+    const presence = new Presence(channel);
+    const onSync = (): void => {};
+    presence.onSync(onSync);
+    expect(presence.caller.onSync).toBe(onSync);
+    const joined: string[] = [];
+    presence.caller.onJoin = (key) => joined.push(key);
+    channel.trigger("presence_state", wire(presencesJSON([["__proto__", [m("1")]], ["v", [m("9")]]])));
+    expect(joined).toEqual(["__proto__", "v"]);
+    const state = presence.state;
+    expect(Object.getPrototypeOf(state)).toBeNull();
+    expect(Object.keys(state)).toEqual(["__proto__", "v"]);
+    expect(state["v"]?.metas.map((x) => x.phx_ref)).toEqual(["9"]);
+    presence.dispose();
+    expect(presence.caller.onSync).not.toBe(onSync);
+  });
+
   it("never changes an entry it already handed out: a change makes a new entry", () => {
     const channel = new FakeChannel();
     const presence = new Presence(channel);
@@ -379,13 +397,19 @@ describe("Presence static functions", () => {
     expect(snapshot(Presence.syncDiff(bare, snapshot(diff) as never))).toEqual(oracle);
   });
 
-  it("syncDiff on a plain object keeps __proto__ an own key, not a prototype", () => {
+  it("syncDiff on a plain object returns a copy without a prototype, __proto__ an own key in it", () => {
     const state: PresenceState = {};
     const joins = wire(`{${JSON.stringify("__proto__")}:{"metas":[{"phx_ref":"p"}]}}`) as PresenceState;
     const next = Presence.syncDiff(state, { joins, leaves: {} });
-    expect(Object.getPrototypeOf(next)).toBe(Object.prototype);
+    // As phoenix.js: the given plain object is left alone, the result has no prototype.
+    expect(next).not.toBe(state);
+    expect(Object.keys(state)).toEqual([]);
+    expect(Object.getPrototypeOf(next)).toBeNull();
     expect(Object.keys(next)).toEqual(["__proto__"]);
     expect(Presence.list(next, (key) => key)).toEqual(["__proto__"]);
+    // A state without a prototype (one syncDiff returned) is updated in place.
+    expect(Presence.syncDiff(next, { joins: {}, leaves: joins })).toBe(next);
+    expect(Object.keys(next)).toEqual([]);
   });
 
   it("list applies the chooser to each key in order", () => {
