@@ -88,17 +88,15 @@ export interface BufferedSend {
   push?: Push<unknown> | undefined;
 }
 
-interface Ping {
-  start: number;
-  callback: (rtt: number) => void;
-}
-
+/** The long-poll fallback in progress: `primary` until we switched, `established` once the primary opened. */
 interface FallbackAttempt {
   transport: TransportConstructor;
   ms: number;
   primary: boolean;
   established: boolean;
 }
+
+type Handle = ReturnType<typeof setTimeout>;
 
 /** One socket state transition, as `onStateChange` and `states()` report it. */
 export type SocketStateChange = StateChange<SocketConnectionState>;
@@ -112,18 +110,34 @@ export const DISCONNECT_CLOSE_WAIT_MS = 1500;
 /** How often that wait checks `readyState`, for transports that close without an event. */
 const DISCONNECT_POLL_MS = 150;
 
+const LP = LongPoll as unknown as TransportConstructor;
+
+// The default serializers, compared by identity so the hot paths can skip the callback form.
+const enc1: Encoder = (msg, cb) => cb(encodeV1(msg));
+const enc2: Encoder = (msg, cb) => cb(encodeV2(msg));
+const dec1: Decoder = (raw, cb) => cb(decodeV1(raw));
+const dec2: Decoder = (raw, cb) => cb(decodeV2(raw));
+
 function toFn<T>(value: T | (() => T)): () => T {
   return typeof value === "function" ? (value as () => T) : () => value;
 }
 
+/** An auth token as sent: `""`, null and undefined mean none. */
+function tokenOf(t: unknown): string | undefined {
+  return t === "" || t == null ? undefined : String(t);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function serialize(obj: Params, parentKey: string | null, out: string[]): void {
-  for (const key in obj) {
-    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+  for (const key of Object.keys(obj)) {
     const paramKey = parentKey ? `${parentKey}[${key}]` : key;
     const value = obj[key];
     // null is an object to phoenix.js's serializer too: it adds nothing to the URL.
     if (typeof value !== "object") out.push(`${encodeURIComponent(paramKey)}=${encodeURIComponent(String(value))}`);
-    else if (value !== null) serialize(value as Params, paramKey, out);
+    else if (value) serialize(value as Params, paramKey, out);
   }
 }
 
@@ -136,8 +150,7 @@ function heartbeat(ref: string): Message {
 export function appendParams(url: string, params: Params): string {
   const parts: string[] = [];
   serialize(params, null, parts);
-  if (parts.length === 0) return url;
-  return `${url}${url.includes("?") ? "&" : "?"}${parts.join("&")}`;
+  return parts.length ? `${url}${url.includes("?") ? "&" : "?"}${parts.join("&")}` : url;
 }
 
 /**
@@ -153,24 +166,24 @@ export function encodeAuthToken(token: string): string {
 function safeStorage(given: StorageLike | undefined): StorageLike {
   const memory = new Map<string, string>();
   // Every call may throw (a SecurityError for sessionStorage itself, a quota error): memory answers then.
-  const use = <T>(act: (s: StorageLike) => T, fallback: () => T): T => {
+  const use = <T>(act: (s: StorageLike) => T, fallback?: () => T): T | undefined => {
     try {
       const s = given || (globalThis as { sessionStorage?: StorageLike }).sessionStorage;
       if (s) return act(s);
     } catch {
       /* memory below */
     }
-    return fallback();
+    return fallback && fallback();
   };
   return {
-    getItem: (key) => use((s) => s.getItem(key), () => memory.get(key) ?? null),
+    getItem: (key) => use((s) => s.getItem(key), () => memory.get(key) ?? null) as string | null,
     setItem(key, value) {
       memory.set(key, value);
-      use((s) => s.setItem(key, value), noop);
+      use((s) => s.setItem(key, value));
     },
     removeItem(key) {
       memory.delete(key);
-      use((s) => s.removeItem(key), noop);
+      use((s) => s.removeItem(key));
     },
   };
 }
@@ -228,9 +241,9 @@ export class Socket {
   /** The current transport instance. */
   conn: Conn | null = null;
   /** Timer that sends the next heartbeat. */
-  heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
+  heartbeatTimer: Handle | null = null;
   /** Timer that declares the pending heartbeat lost. */
-  heartbeatTimeoutTimer: ReturnType<typeof setTimeout> | null = null;
+  heartbeatTimeoutTimer: Handle | null = null;
   /** Ref of the heartbeat awaiting its reply. */
   pendingHeartbeatRef: string | null = null;
   /** Schedules reconnects. */
@@ -240,7 +253,7 @@ export class Socket {
   /** The long-poll fallback window, if any. */
   longPollFallbackMs: number | undefined;
   /** Timer of the long-poll fallback. */
-  fallbackTimer: ReturnType<typeof setTimeout> | null = null;
+  fallbackTimer: Handle | null = null;
   /** True once WebSocket opened and answered a ping here. */
   primaryPassedHealthCheck = false;
   /** Storage of the fallback memory. */
@@ -261,10 +274,9 @@ export class Socket {
   /** The `channels` array and length `_topics` was built from. */
   private _indexed: Channel[] = this.channels;
   private _indexedLength = 0;
-  private readonly _pings = new Map<string, Ping>();
+  /** `ping()` callbacks and their start times, by ref. */
+  private readonly _pings = new Map<string, [number, (rtt: number) => void]>();
   private readonly _options: SocketOptions;
-  private readonly _defaultEncode: Encoder;
-  private readonly _defaultDecode: Decoder;
   private _listeners: Set<(change: SocketStateChange) => void> | null = null;
   private _state: SocketConnectionState = "closed";
   private _userClosed = true;
@@ -278,7 +290,7 @@ export class Socket {
   private _dialing = false;
   private _fallback: FallbackAttempt | null = null;
   private _uninstallLifecycle: (() => void) | null = null;
-  private _probeTimer: ReturnType<typeof setTimeout> | null = null;
+  private _probeTimer: Handle | null = null;
   // Callbacks of `disconnect()` waiting for the last disconnected transport to finish closing.
   private _closeWaiters: Array<() => void> | null = null;
   // Gave up reconnecting (`reconnect.maxAttempts`): stays down until `connect()`.
@@ -286,29 +298,22 @@ export class Socket {
   private readonly _maxReconnectAttempts: number;
 
   constructor(endPoint: string, opts: SocketOptions = {}) {
-    if (typeof endPoint !== "string" || endPoint === "") throw new UsageError("Socket endPoint must be a non-empty string");
+    if (typeof endPoint !== "string" || !endPoint) throw new UsageError("Socket endPoint must be a non-empty string");
     this._options = opts;
     this.timeout = opts.timeout || DEFAULT_TIMEOUT;
-    this.transport = opts.transport || globalWebSocket() || (LongPoll as unknown as TransportConstructor);
+    this.transport = opts.transport || globalWebSocket() || LP;
     this.longPollFallbackMs = opts.longPollFallbackMs;
     this.sessionStore = safeStorage(opts.sessionStorage);
-    this.vsn = opts.vsn || DEFAULT_VSN;
-    const v1 = this.vsn === VSN_1;
-    this._defaultEncode = v1 ? (msg, cb) => cb(encodeV1(msg)) : (msg, cb) => cb(encodeV2(msg));
-    this._defaultDecode = v1 ? (raw, cb) => cb(decodeV1(raw)) : (raw, cb) => cb(decodeV2(raw));
-    const isLongPoll = this.transport === (LongPoll as unknown as TransportConstructor);
-    this.encode = (!isLongPoll && opts.encode) || this._defaultEncode;
-    this.decode = (!isLongPoll && opts.decode) || this._defaultDecode;
+    const v1 = (this.vsn = opts.vsn || DEFAULT_VSN) === VSN_1;
+    // LongPoll always speaks the default serializer, as in phoenix.js.
+    const custom = this.transport !== LP;
+    this.encode = (custom && opts.encode) || (v1 ? enc1 : enc2);
+    this.decode = (custom && opts.decode) || (v1 ? dec1 : dec2);
     this.binaryType = opts.binaryType || "arraybuffer";
     this.heartbeatIntervalMs = opts.heartbeatIntervalMs || DEFAULT_HEARTBEAT_INTERVAL_MS;
     this.rejoinAfterMs = opts.rejoinAfterMs || defaultRejoinAfterMs;
     this.reconnectAfterMs = opts.reconnectAfterMs || defaultReconnectAfterMs;
-    this.logger = opts.logger || null;
-    if (!this.logger && opts.debug) {
-      this.logger = (kind, msg, data) => {
-        console.log(`${kind}: ${msg}`, data);
-      };
-    }
+    this.logger = opts.logger || (opts.debug ? (kind, msg, data) => console.log(`${kind}: ${msg}`, data) : null);
     this.longpollerTimeout = opts.longpollerTimeout || DEFAULT_LONGPOLLER_TIMEOUT;
     this.params = toFn<Params | PromiseLike<Params>>(opts.params || {});
     this.endPoint = `${endPoint}/websocket`;
@@ -316,33 +321,26 @@ export class Socket {
     this.maxBuffered = opts.maxBuffered ?? Infinity;
     this.onOverflow = opts.onOverflow ?? "drop-oldest";
     this.reconnectTimer = new Timer(() => this._reconnectNow(), (tries) => this.reconnectAfterMs(tries));
-    const max = opts.reconnect?.maxAttempts ?? Infinity;
-    if (typeof max !== "number" || Number.isNaN(max) || max < 0 || (Number.isFinite(max) && !Number.isInteger(max))) {
+    const max = (this._maxReconnectAttempts = opts.reconnect?.maxAttempts ?? Infinity);
+    if (max !== Infinity && !(Number.isInteger(max) && max >= 0)) {
       throw new UsageError(`reconnect.maxAttempts must be a whole number >= 0 or Infinity, got ${String(max)}`);
     }
-    this._maxReconnectAttempts = max;
   }
 
   // ------------------------------------------------------------------ public API
 
   /** The LongPoll transport class. */
   getLongPollTransport(): TransportConstructor {
-    return LongPoll as unknown as TransportConstructor;
+    return LP;
   }
 
   /** Closes the current connection and uses `newTransport` from the next connect on. @returns the new connect clock. */
   replaceTransport(newTransport: TransportConstructor): number {
     const clock = ++this.connectClock;
     this.closeWasClean = true;
-    this._cancelFallbackTimer();
+    this._clearFallbackTimer();
     this.reconnectTimer.reset();
-    const conn = this.conn;
-    if (conn) {
-      const wasOpen = conn.readyState === SOCKET_STATES.open;
-      this._dropConn(conn);
-      this._close(conn);
-      if (wasOpen) this.triggerChanError("connection_closed");
-    }
+    if (this.conn && this._shut(this.conn)) this.triggerChanError();
     this.transport = newTransport;
     return clock;
   }
@@ -355,13 +353,13 @@ export class Socket {
    * ```
    */
   transportName(transport: TransportConstructor): string {
-    return transport === (LongPoll as unknown as TransportConstructor) ? "LongPoll" : transport.name;
+    return transport === LP ? "LongPoll" : transport.name;
   }
 
   /** `"wss"` on an https page, else `"ws"`. */
   protocol(): "ws" | "wss" {
-    const loc = (globalThis as { location?: { protocol?: string } }).location;
-    return loc && typeof loc.protocol === "string" && /^https/.test(loc.protocol) ? "wss" : "ws";
+    const loc = (globalThis as { location?: { protocol?: unknown } }).location;
+    return loc && /^https/.test(loc.protocol as string) ? "wss" : "ws";
   }
 
   /**
@@ -369,7 +367,7 @@ export class Socket {
    * @throws UsageError for a relative endpoint where there is no page location (Node, workers without one).
    */
   endPointURL(): string {
-    return this._url(this._currentParams());
+    return this._url(this._fresh(this.params, this._paramsValue) ?? {});
   }
 
   /**
@@ -388,20 +386,11 @@ export class Socket {
    */
   disconnect(callback?: () => void, code?: number, reason?: string): void {
     this._userClosed = true;
-    this._suspended = false;
-    this._failed = false;
+    this._suspended = this._failed = false;
     this.connectClock++;
-    this._attemptClock++;
-    this._connecting = false;
-    this.closeWasClean = true;
-    this._fallback = null;
-    this._cancelFallbackTimer();
-    this._cancelProbe();
-    this.reconnectTimer.reset();
-    if (this._uninstallLifecycle) {
-      this._uninstallLifecycle();
-      this._uninstallLifecycle = null;
-    }
+    this._halt(true);
+    if (this._uninstallLifecycle) this._uninstallLifecycle();
+    this._uninstallLifecycle = null;
     this.teardown(callback, code, reason);
   }
 
@@ -416,8 +405,7 @@ export class Socket {
       console.log("passing params to connect is deprecated. Instead pass :params to the Socket constructor");
       this.params = toFn<Params | PromiseLike<Params>>(params);
     }
-    this._userClosed = false;
-    this._suspended = false;
+    this._userClosed = this._suspended = false;
     if (this._failed) {
       // A new start after giving up: the attempt count starts over.
       this._failed = false;
@@ -426,9 +414,7 @@ export class Socket {
     if (this.conn || this._connecting) return;
     // A relative endpoint without a page location can never work: say so now, not on every retry.
     this._url({});
-    if (this._options.lifecycle !== false && this._uninstallLifecycle === null) {
-      this._uninstallLifecycle = installLifecycle(this);
-    }
+    if (this._options.lifecycle !== false && !this._uninstallLifecycle) this._uninstallLifecycle = installLifecycle(this);
     this.reconnectTimer.cancel();
     this._startConnect("connect");
   }
@@ -444,27 +430,26 @@ export class Socket {
   }
 
   /** Registers a `stateChangeCallbacks` entry (the `onOpen`/`onClose`/`onError`/`onMessage` body). */
-  private _addCallback<K extends keyof StateChangeCallbacks>(kind: K, callback: StateChangeCallbacks[K][number][1]): string {
+  private _on<K extends keyof StateChangeCallbacks>(kind: K, callback: StateChangeCallbacks[K][number][1]): string {
     assertFunction(callback, `the ${kind} callback`);
     const ref = this.makeRef();
     (this.stateChangeCallbacks[kind] as Array<[string, typeof callback]>).push([ref, callback]);
     return ref;
   }
 
-  /** Calls the `onClose` callbacks with `event`. */
-  private _notifyClose(event: CloseEventLike): void {
-    const callbacks = this.stateChangeCallbacks.close;
-    for (let i = 0, n = callbacks.length; i < n; i++) safeCall((callbacks[i] as [string, CloseCallback])[1], event);
+  /** Calls the `kind` callbacks registered before this call with exactly `args`. */
+  private _emit(kind: "open" | "close" | "error", ...args: [a?: unknown, b?: unknown, c?: unknown]): void {
+    for (const [, callback] of this.stateChangeCallbacks[kind].slice()) safeCall(callback, ...args);
   }
 
   /** Calls `callback` when the connection opens. @returns a ref for `off()`. */
   onOpen(callback: OpenCallback): string {
-    return this._addCallback("open", callback);
+    return this._on("open", callback);
   }
 
   /** Calls `callback(event)` when the connection closes. @returns a ref for `off()`. */
   onClose(callback: CloseCallback): string {
-    return this._addCallback("close", callback);
+    return this._on("close", callback);
   }
 
   /**
@@ -472,18 +457,18 @@ export class Socket {
    * frames that cannot be decoded (a {@link DecodeError}). @returns a ref for `off()`.
    */
   onError(callback: ErrorCallback): string {
-    return this._addCallback("error", callback);
+    return this._on("error", callback);
   }
 
   /** Calls `callback(msg)` for every inbound message. @returns a ref for `off()`. */
   onMessage(callback: MessageCallback): string {
-    return this._addCallback("message", callback);
+    return this._on("message", callback);
   }
 
   /** Removes the callbacks registered under `refs`. */
   off(refs: readonly string[]): void {
     const cbs = this.stateChangeCallbacks as unknown as Record<string, Array<[string, unknown]>>;
-    for (const kind in cbs) cbs[kind] = (cbs[kind] as Array<[string, unknown]>).filter(([ref]) => refs.indexOf(ref) === -1);
+    for (const kind in cbs) cbs[kind] = (cbs[kind] as Array<[string, unknown]>).filter(([ref]) => !refs.includes(ref));
   }
 
   /**
@@ -494,7 +479,7 @@ export class Socket {
     assertFunction(callback, "the ping callback");
     if (!this.isConnected()) return false;
     const ref = this.makeRef();
-    this._pings.set(ref, { start: Date.now(), callback });
+    this._pings.set(ref, [Date.now(), callback]);
     this.push(heartbeat(ref));
     return true;
   }
@@ -502,8 +487,7 @@ export class Socket {
   /** "connecting", "open", "closing" or "closed", from the transport's readyState. */
   connectionState(): "connecting" | "open" | "closing" | "closed" {
     // Indexed by readyState (0 connecting, 1 open, 2 closing, 3 closed).
-    const states = ["connecting", "open", "closing"] as const;
-    return (this.conn && states[this.conn.readyState]) || "closed";
+    return (this.conn && (["connecting", "open", "closing"] as const)[this.conn.readyState]) || "closed";
   }
 
   /** True when the transport is open. */
@@ -520,20 +504,13 @@ export class Socket {
   /** Removes a channel from the socket and its registry. */
   remove(channel: Channel): void {
     const topics = this._syncTopics();
+    const not = (c: Channel): boolean => c !== channel;
     // A new array, as phoenix.js does, so loops over the old one are not disturbed.
-    const i = this.channels.indexOf(channel);
-    if (i !== -1) {
-      const next = this.channels.slice();
-      next.splice(i, 1);
-      this.channels = next;
-      this._indexed = next;
-      this._indexedLength = next.length;
-    }
-    const list = topics.get(channel.topic);
-    if (list === undefined) return;
-    const rest = list.filter((c) => c !== channel);
-    if (rest.length === 0) topics.delete(channel.topic);
-    else topics.set(channel.topic, rest);
+    const next = (this.channels = this._indexed = this.channels.filter(not));
+    this._indexedLength = next.length;
+    const rest = (topics.get(channel.topic) || []).filter(not);
+    if (rest.length) topics.set(channel.topic, rest);
+    else topics.delete(channel.topic);
   }
 
   /**
@@ -566,13 +543,10 @@ export class Socket {
     const owner = channel || (push && push.channel);
     const entry: BufferedSend = () => {
       // Sent for an earlier join (e.g. the leave after a join timeout), or the channel left since.
-      if (owner && (data.join_ref !== owner.joinRef() || owner.isClosed())) {
-        return;
-      }
-      this._send(data);
+      if (!owner || (data.join_ref === owner.joinRef() && !owner.isClosed())) this._send(data);
     };
     entry.push = push;
-    if (push !== undefined) push._buffered = 2;
+    if (push) push._buffered = 2;
     this._bufferSend(entry);
   }
 
@@ -587,9 +561,8 @@ export class Socket {
   sendHeartbeat(): void {
     if (!this.isConnected()) return;
     // Called again while one is pending (by hand; our timers never do): a new heartbeat replaces it.
-    if (this.heartbeatTimeoutTimer !== null) clearTimeout(this.heartbeatTimeoutTimer);
-    this.pendingHeartbeatRef = this.makeRef();
-    this.push(heartbeat(this.pendingHeartbeatRef));
+    clearTimeout(this.heartbeatTimeoutTimer!);
+    this.push(heartbeat((this.pendingHeartbeatRef = this.makeRef())));
     this.heartbeatTimeoutTimer = setTimeout(() => this.heartbeatTimeout(), this.heartbeatIntervalMs);
   }
 
@@ -607,18 +580,14 @@ export class Socket {
 
   /** Restarts the heartbeat from now. */
   resetHeartbeat(): void {
-    if (this.conn && this.conn.skipHeartbeat) return;
-    this.clearHeartbeats();
-    this.heartbeatTimer = setTimeout(() => this.sendHeartbeat(), this.heartbeatIntervalMs);
+    if (!(this.conn && this.conn.skipHeartbeat)) this._beat();
   }
 
   /** Stops the heartbeat. */
   clearHeartbeats(): void {
-    if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
-    if (this.heartbeatTimeoutTimer !== null) clearTimeout(this.heartbeatTimeoutTimer);
-    this.heartbeatTimer = null;
-    this.heartbeatTimeoutTimer = null;
-    this.pendingHeartbeatRef = null;
+    clearTimeout(this.heartbeatTimer!);
+    clearTimeout(this.heartbeatTimeoutTimer!);
+    this.heartbeatTimer = this.heartbeatTimeoutTimer = this.pendingHeartbeatRef = null;
   }
 
   /** Sends the buffered messages (when connected). */
@@ -626,9 +595,8 @@ export class Socket {
     if (this.isConnected() && this.sendBuffer.length > 0) {
       const buffered = this.sendBuffer;
       this.sendBuffer = [];
-      for (let i = 0; i < buffered.length; i++) {
-        const entry = buffered[i] as BufferedSend;
-        if (entry.push !== undefined) entry.push._buffered = 0;
+      for (const entry of buffered) {
+        if (entry.push) entry.push._buffered = 0;
         entry();
       }
     }
@@ -636,9 +604,7 @@ export class Socket {
 
   /** Leaves another channel instance joined or joining `topic` (a new join of it supersedes it). */
   leaveOpenTopic(topic: string, except: Channel | null = this._joining): void {
-    const list = this._syncTopics().get(topic);
-    if (list === undefined) return;
-    for (const chan of list) {
+    for (const chan of this._syncTopics().get(topic) || []) {
       if (chan !== except && (chan.isJoined() || chan.isJoining())) {
         this.log("transport", `leaving duplicate topic "${topic}"`);
         chan.leave();
@@ -654,11 +620,7 @@ export class Socket {
     this.connectClock++;
     this.closeWasClean = false;
     this.reconnectTimer.cancel();
-    let token = this._tokenValue;
-    if (!this._dialing && this.authToken) {
-      const t = this.authToken();
-      if (!isThenable(t)) token = t === "" || t == null ? undefined : String(t);
-    }
+    const token = tokenOf(this._fresh(this.authToken, this._tokenValue));
     const url = this.endPointURL();
     const Transport = this.transport;
     const conn = (
@@ -667,6 +629,7 @@ export class Socket {
     conn.binaryType = this.binaryType;
     conn.timeout = this.longpollerTimeout;
     this.conn = conn;
+    // Looked up at each event, so spies and wrappers installed after connect() see them.
     conn.onopen = () => {
       if (this.conn === conn) this.onConnOpen();
     };
@@ -684,33 +647,29 @@ export class Socket {
   /** The connection opened. */
   onConnOpen(): void {
     if (this.hasLogger()) this.log("transport", `${this.transportName(this.transport)} connected to ${this._safeURL()}`);
-    this.closeWasClean = false;
-    this._suspended = false;
+    this.closeWasClean = this._suspended = false;
     this.establishedConnections++;
     this.flushSendBuffer();
     this.reconnectTimer.reset();
     this.resetHeartbeat();
     this._setState("open", "transport open");
     this._fallbackOnOpen();
-    const callbacks = this.stateChangeCallbacks.open;
-    for (let i = 0, n = callbacks.length; i < n; i++) safeCall((callbacks[i] as [string, OpenCallback])[1]);
-    const channels = this.channels;
-    for (let i = 0; i < channels.length; i++) (channels[i] as Channel)._onSocketOpen();
+    this._emit("open");
+    for (const chan of this.channels) chan._onSocketOpen();
   }
 
   /** The connection closed (by the server, the network, or us). */
   onConnClose(event: CloseEventLike): void {
     this.log("transport", "close", event);
-    const conn = this.conn;
-    if (conn) this._dropConn(conn);
+    if (this.conn) this._dropConn(this.conn);
     this.clearHeartbeats();
-    this.triggerChanError("connection_closed");
+    this.triggerChanError();
     if (!this.closeWasClean && !this._userClosed) {
       this._scheduleReconnect("transport closed", new ConnectionError(`the connection closed (code ${String(event.code)})`, { cause: event }));
     } else {
       this._setState("closed", "transport closed");
     }
-    this._notifyClose(event);
+    this._emit("close", event);
   }
 
   /** The transport reported an error. */
@@ -718,21 +677,20 @@ export class Socket {
     this.log("transport", "error", error);
     const transportBefore = this.transport;
     const establishedBefore = this.establishedConnections;
-    const callbacks = this.stateChangeCallbacks.error;
-    for (let i = 0, n = callbacks.length; i < n; i++) {
-      safeCall((callbacks[i] as [string, ErrorCallback])[1], error, transportBefore, establishedBefore);
+    this._emit("error", error, transportBefore, establishedBefore);
+    this._resetRejoins();
+    // The primary failed before opening: that is the fallback's cue, not the channels' failure.
+    const attempt = this._fallback;
+    if (attempt && attempt.primary && !attempt.established) {
+      this.log("transport", "error", error);
+      return this._fallBack("error");
     }
-    const channels = this.channels;
-    for (let i = 0; i < channels.length; i++) (channels[i] as Channel).rejoinTimer.reset();
-    if (this._fallbackOnError(error)) return;
     if (transportBefore === this.transport || establishedBefore > 0) this.triggerChanError("connection_error");
   }
 
   /** Errors every channel that is joined or joining (they rejoin on the next open). */
   triggerChanError(reason = "connection_closed"): void {
-    const channels = this.channels;
-    for (let i = 0; i < channels.length; i++) {
-      const chan = channels[i] as Channel;
+    for (const chan of this.channels) {
       if (!(chan.isErrored() || chan.isLeaving() || chan.isClosed())) {
         chan.trigger(CHANNEL_EVENTS.error, { source: "transport", reason });
       }
@@ -742,7 +700,8 @@ export class Socket {
   /** An inbound frame from the transport. Bad frames are reported, never thrown. */
   onConnMessage(rawMessage: { data: RawFrame }): void {
     const data = (rawMessage == null ? undefined : rawMessage.data) as RawFrame;
-    if (typeof data === "string" && this.decode === this._defaultDecode && this.vsn !== VSN_1) {
+    const decode = this.decode;
+    if (typeof data === "string" && decode === dec2) {
       // Fast path for the common V2 text frame: validate in place and route without building a
       // Message object (one is made only if someone listens with onMessage). Anything odd falls
       // through to the full decoder, which names the problem.
@@ -774,18 +733,12 @@ export class Socket {
     }
     let msg: Message | undefined;
     try {
-      if (this.decode === this._defaultDecode) {
-        msg = this.vsn === VSN_1 ? decodeV1(data) : decodeV2(data);
-      } else {
-        this.decode(data, (m) => {
-          msg = m;
-        });
-      }
+      if (decode === dec2) msg = decodeV2(data);
+      else if (decode === dec1) msg = decodeV1(data);
+      else decode(data, (m) => (msg = m));
     } catch (error) {
       this._reportError(
-        error instanceof PhxError
-          ? error
-          : new DecodeError("unsupported_frame", `the decoder failed: ${String(error)}`, data, { cause: error }),
+        error instanceof PhxError ? error : new DecodeError("unsupported_frame", `the decoder failed: ${String(error)}`, data, { cause: error }),
       );
       return;
     }
@@ -806,26 +759,19 @@ export class Socket {
     this.clearHeartbeats();
     this._pings.clear();
     // Rejoins wait for the next open anyway; a pending one must not outlive the socket.
-    const channels = this.channels;
-    for (let i = 0; i < channels.length; i++) (channels[i] as Channel).rejoinTimer.reset();
-    if (conn === null) {
-      this._setState(this._suspended ? "waiting" : "closed", "disconnect");
-      if (callback) {
-        // The previous transport is still closing: this caller waits for the same close.
-        if (this._closeWaiters !== null) this._closeWaiters.push(callback);
-        else safeCall(callback);
-      }
+    this._resetRejoins();
+    const end = (): void => this._setState(this._suspended ? "waiting" : "closed", "disconnect");
+    if (!conn) {
+      end();
+      // The previous transport is still closing: this caller waits for the same close.
+      if (callback) this._closeWaiters ? this._closeWaiters.push(callback) : safeCall(callback);
       return;
     }
     this._setState("closing", "disconnect");
-    const wasOpen = conn.readyState === SOCKET_STATES.open;
-    this._dropConn(conn);
-    this._close(conn, code, reason);
     // A join still waiting to go out (connecting) stays joining: the next connection sends it.
-    if (wasOpen) this.triggerChanError("connection_closed");
-    this._setState(this._suspended ? "waiting" : "closed", "disconnect");
-    const event: CloseEventLike = { type: "close", code: code ?? WS_CLOSE_NORMAL, reason: reason ?? "", wasClean: true };
-    this._notifyClose(event);
+    if (this._shut(conn, code, reason)) this.triggerChanError();
+    end();
+    this._emit("close", { type: "close", code: code ?? WS_CLOSE_NORMAL, reason: reason ?? "", wasClean: true });
     if (callback) this._afterClosed(conn, callback);
   }
 
@@ -834,30 +780,23 @@ export class Socket {
    * Installed after `close()` was called: a transport that closed synchronously is done now.
    */
   private _afterClosed(conn: Conn, callback: () => void): void {
-    if (conn.readyState === SOCKET_STATES.closed) {
-      safeCall(callback);
-      return;
-    }
-    const waiters: Array<() => void> = [callback];
-    this._closeWaiters = waiters;
+    const closed = (): boolean => conn.readyState === SOCKET_STATES.closed;
+    if (closed()) return safeCall(callback);
+    const waiters = (this._closeWaiters = [callback]);
     let waited = 0;
-    let timer: ReturnType<typeof setTimeout> | null = null;
     const finish = (): void => {
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
+      clearTimeout(timer);
       conn.onclose = noop;
       if (this._closeWaiters === waiters) this._closeWaiters = null;
-      // Spliced out one by one so a waiter added by a callback still runs.
-      while (waiters.length > 0) safeCall(waiters.shift() as () => void);
+      // Taken one by one so a waiter added by a callback still runs.
+      while (waiters.length) safeCall(waiters.shift()!);
     };
     const poll = (): void => {
-      timer = null;
-      waited += DISCONNECT_POLL_MS;
-      if (conn.readyState === SOCKET_STATES.closed || waited >= DISCONNECT_CLOSE_WAIT_MS) finish();
+      if (closed() || (waited += DISCONNECT_POLL_MS) >= DISCONNECT_CLOSE_WAIT_MS) finish();
       else timer = setTimeout(poll, DISCONNECT_POLL_MS);
     };
     conn.onclose = finish;
-    timer = setTimeout(poll, DISCONNECT_POLL_MS);
+    let timer = setTimeout(poll, DISCONNECT_POLL_MS);
   }
 
   // ------------------------------------------------------------------ additions
@@ -896,7 +835,6 @@ export class Socket {
    * the app wants it: `resume()` reconnects. A manual `disconnect()` still wins.
    */
   pause(reason = "paused"): void {
-    if (this._userClosed) return;
     this._suspend(reason);
   }
 
@@ -909,8 +847,7 @@ export class Socket {
 
   /** @internal */
   _hasChannel(channel: Channel): boolean {
-    const list = this._syncTopics().get(channel.topic);
-    return list !== undefined && list.indexOf(channel) !== -1;
+    return (this._syncTopics().get(channel.topic) || []).includes(channel);
   }
 
   /**
@@ -921,40 +858,33 @@ export class Socket {
   _syncTopics(): Map<string, Channel[]> {
     const topics = this._topics;
     const channels = this.channels;
-    if (channels === this._indexed && channels.length === this._indexedLength) return topics;
-    topics.clear();
-    for (const chan of channels) {
-      const list = topics.get(chan.topic);
-      topics.set(chan.topic, list === undefined ? [chan] : list.concat(chan));
+    if (channels !== this._indexed || channels.length !== this._indexedLength) {
+      topics.clear();
+      for (const chan of channels) this._index(chan);
+      this._indexed = channels;
+      this._indexedLength = channels.length;
     }
-    this._indexed = channels;
-    this._indexedLength = channels.length;
     return topics;
+  }
+
+  /** Adds `chan` to its topic's list (a new list: lists being iterated are never mutated). */
+  private _index(chan: Channel): void {
+    this._topics.set(chan.topic, (this._topics.get(chan.topic) || []).concat(chan));
   }
 
   /** @internal */
   _addChannel(channel: Channel): void {
     if (this._hasChannel(channel)) return;
-    this.channels.push(channel);
-    this._indexedLength = this.channels.length;
-    const list = this._topics.get(channel.topic);
-    if (list === undefined) this._topics.set(channel.topic, [channel]);
-    else this._topics.set(channel.topic, list.concat(channel));
+    this._indexedLength = this.channels.push(channel);
+    this._index(channel);
   }
 
   /** @internal Reports an error to the logger and the `onError` callbacks without touching the connection. */
   _reportError(error: unknown): void {
-    if (this.hasLogger()) this.log("error", error instanceof Error ? error.message : String(error), error);
-    const callbacks = this.stateChangeCallbacks.error;
-    if (callbacks.length === 0 && !this.hasLogger()) {
-      // Nobody listens: surface it without throwing (a rethrow would crash a Node process over one bad frame).
-      const c = (globalThis as { console?: { error?: (...args: unknown[]) => void } }).console;
-      if (c && typeof c.error === "function") c.error("phx-channels:", error);
-      return;
-    }
-    for (let i = 0, n = callbacks.length; i < n; i++) {
-      safeCall((callbacks[i] as [string, ErrorCallback])[1], error, this.transport, this.establishedConnections);
-    }
+    if (this.hasLogger()) this.log("error", errorText(error), error);
+    if (this.stateChangeCallbacks.error.length || this.hasLogger()) this._emit("error", error, this.transport, this.establishedConnections);
+    // Nobody listens: surface it without throwing (a rethrow would crash a Node process over one bad frame).
+    else (globalThis as { console?: { error?: (...args: unknown[]) => void } }).console?.error?.("phx-channels:", error);
   }
 
   /** @internal Whether lifecycle handlers may act (the app did not disconnect). */
@@ -962,15 +892,26 @@ export class Socket {
     return !this._userClosed;
   }
 
+  /**
+   * Stops every retry path (pending credentials, fallback, probe, reconnect timer); `reset`
+   * also forgets the attempt count.
+   */
+  private _halt(reset?: boolean): void {
+    this._attemptClock++;
+    this._connecting = false;
+    this.closeWasClean = true;
+    this._fallback = null;
+    this._clearFallbackTimer();
+    this._clearProbe();
+    if (reset) this.reconnectTimer.reset();
+    else this.reconnectTimer.cancel();
+  }
+
   /** @internal Page hidden, app paused or offline: close and wait. */
   _suspend(reason: string): void {
     if (this._userClosed || this._failed) return;
     this._suspended = true;
-    this._attemptClock++;
-    this._connecting = false;
-    this.closeWasClean = true;
-    this.reconnectTimer.reset();
-    this._cancelProbe();
+    this._halt(true);
     this.teardown(undefined, WS_CLOSE_NORMAL, reason);
     this._setState("waiting", reason);
   }
@@ -978,11 +919,8 @@ export class Socket {
   /** @internal Back to foreground / online / resumed: reconnect now, or probe a live-looking connection. */
   _wake(reason: string): void {
     if (this._userClosed || this._failed) return;
-    if (this.isConnected()) {
-      this._probe(reason);
-      return;
-    }
-    if (this._connecting || (this.conn !== null && this.conn.readyState === SOCKET_STATES.connecting)) return;
+    if (this.isConnected()) return this._probe(reason);
+    if (this._connecting || (this.conn && this.conn.readyState === SOCKET_STATES.connecting)) return;
     if (this._suspended || !this.closeWasClean || this.reconnectTimer.isScheduled()) {
       this._suspended = false;
       this.reconnectTimer.cancel();
@@ -992,17 +930,19 @@ export class Socket {
 
   /** @internal Sends a ping with a short timeout; a silent connection is dropped and redialed. */
   _probe(reason: string): void {
-    if (!this.isConnected() || this._probeTimer !== null) return;
-    const limit = Math.min(this._options.probeTimeoutMs ?? 2000, this.heartbeatIntervalMs);
+    if (!this.isConnected() || this._probeTimer) return;
     const conn = this.conn;
-    this.ping(() => this._cancelProbe());
-    this._probeTimer = setTimeout(() => {
-      this._probeTimer = null;
-      if (this.conn === conn && !this._userClosed) {
-        this.log("transport", `no answer to the ${reason} probe: reconnecting`);
-        this._abandon(`${reason} probe timeout`);
-      }
-    }, limit);
+    this.ping(() => this._clearProbe());
+    this._probeTimer = setTimeout(
+      () => {
+        this._probeTimer = null;
+        if (this.conn === conn && !this._userClosed) {
+          this.log("transport", `no answer to the ${reason} probe: reconnecting`);
+          this._abandon(`${reason} probe timeout`);
+        }
+      },
+      Math.min(this._options.probeTimeoutMs ?? 2000, this.heartbeatIntervalMs),
+    );
   }
 
   /** @internal True while the page/app asked us to wait. */
@@ -1013,42 +953,42 @@ export class Socket {
   /** @internal The reconnect timer fired. */
   private _reconnectNow(): void {
     if (this._userClosed || this._failed) return;
-    if (this._pageHidden()) {
+    if ((globalThis as { document?: { visibilityState?: string } }).document?.visibilityState === "hidden") {
       this.log("transport", "Not reconnecting as page is hidden!");
       this._suspended = true;
       this._setState("waiting", "page hidden");
       return;
     }
     const hook = this._options.beforeReconnect;
-    if (hook === undefined) {
-      this._startConnect("reconnect");
-      return;
-    }
     const clock = ++this._attemptClock;
     let result: void | PromiseLike<void> = undefined;
     try {
-      result = hook({ attempt: this.reconnectTimer.tries });
+      result = hook && hook({ attempt: this.reconnectTimer.tries });
     } catch (error) {
       this._reportError(error);
     }
-    if (isThenable(result)) {
-      this._connecting = true;
-      result.then(
-        () => {
-          if (clock !== this._attemptClock || this._userClosed) return;
-          this._connecting = false;
-          this._startConnect("reconnect");
-        },
-        (error: unknown) => {
-          if (clock !== this._attemptClock || this._userClosed) return;
-          this._connecting = false;
-          this._reportError(error);
-          this._startConnect("reconnect");
-        },
-      );
-      return;
-    }
-    this._startConnect("reconnect");
+    const go = (): void => this._startConnect("reconnect");
+    this._await(clock, result, go, (error) => {
+      this._reportError(error);
+      go();
+    });
+  }
+
+  /**
+   * Runs `then` with `value` now, or once it resolves if it is a promise, unless attempt `clock`
+   * was superseded (or the app disconnected) meanwhile.
+   */
+  private _await<T>(clock: number, value: T | PromiseLike<T>, then: (v: T) => void, fail: (error: unknown) => void): void {
+    if (!isThenable(value)) return then(value as T);
+    this._connecting = true;
+    const settle =
+      <A>(f: (a: A) => void) =>
+      (a: A): void => {
+        if (clock !== this._attemptClock || this._userClosed) return;
+        this._connecting = false;
+        f(a);
+      };
+    value.then(settle(then), settle(fail));
   }
 
   /** Resolves fresh credentials (awaiting async ones), then dials. */
@@ -1056,45 +996,46 @@ export class Socket {
     const clock = ++this._attemptClock;
     this.closeWasClean = false;
     this._setState("connecting", reason);
+    const failed = (error: unknown): void => {
+      this._reportError(error);
+      this._scheduleReconnect("credentials failed", error);
+    };
     let params: Params | PromiseLike<Params>;
     let token: string | PromiseLike<string> | undefined;
     try {
       params = this.params();
-      token = this.authToken ? this.authToken() : undefined;
+      token = this.authToken && this.authToken();
     } catch (error) {
-      this._credentialsFailed(error);
-      return;
+      return failed(error);
     }
-    if (isThenable(params) || isThenable(token)) {
-      this._connecting = true;
-      Promise.all([params, token]).then(
-        ([p, t]) => {
-          if (clock !== this._attemptClock || this._userClosed) return;
-          this._connecting = false;
-          this._dial(p, t);
-        },
-        (error: unknown) => {
-          if (clock !== this._attemptClock || this._userClosed) return;
-          this._connecting = false;
-          this._credentialsFailed(error);
-        },
-      );
-      return;
-    }
-    this._dial(params, token);
+    this._await<[Params, string | undefined]>(
+      clock,
+      isThenable(params) || isThenable(token) ? Promise.all([params, token]) : ([params, token] as [Params, string | undefined]),
+      ([p, t]) => this._dial(p, t),
+      failed,
+    );
   }
 
   private _dial(params: Params, token: string | undefined): void {
     this._paramsValue = params ?? {};
-    this._tokenValue = token === undefined || token === null || token === "" ? undefined : String(token);
+    this._tokenValue = tokenOf(token);
     this._dialing = true;
     try {
       const fallback = this.getLongPollTransport();
-      if (this.longPollFallbackMs && this.transport !== fallback) {
-        this._connectWithFallback(fallback, this.longPollFallbackMs);
-      } else {
-        this.transportConnect();
+      const ms = this.longPollFallbackMs;
+      if (ms && this.transport !== fallback) {
+        // Try the primary; fall back when it errors before opening, or does not open and answer
+        // a ping within `ms`. The fallback is remembered for the session only if the primary
+        // never worked here.
+        this._clearFallbackTimer();
+        if (this.sessionStore.getItem(FALLBACK_STORAGE_KEY)) {
+          this._fallback = null;
+          return this._switchTo(fallback, "memorized");
+        }
+        this._fallback = { transport: fallback, ms, primary: true, established: false };
+        this.fallbackTimer = setTimeout(() => this._fallBack("timeout"), ms);
       }
+      this.transportConnect();
     } catch (error) {
       // e.g. the transport constructor rejected the URL or a sub-protocol: retry with backoff.
       this._reportError(new ConnectionError(`could not open the transport: ${String(error)}`, { cause: error }));
@@ -1105,39 +1046,20 @@ export class Socket {
     }
   }
 
-  private _credentialsFailed(error: unknown): void {
-    this._reportError(error);
-    this._scheduleReconnect("credentials failed", error);
-  }
-
   private _scheduleReconnect(reason: string, error?: unknown): void {
-    if (this._userClosed) {
-      this._setState("closed", reason);
-      return;
+    if (this._userClosed) return this._setState("closed", reason);
+    const tries = this.reconnectTimer.tries;
+    if (tries < this._maxReconnectAttempts) {
+      this.reconnectTimer.scheduleTimeout();
+      return this._setState("reconnecting", reason, error);
     }
-    if (this.reconnectTimer.tries >= this._maxReconnectAttempts) {
-      this._giveUp(reason, error);
-      return;
-    }
-    this.reconnectTimer.scheduleTimeout();
-    this._setState("reconnecting", reason, error);
-  }
-
-  /** `reconnect.maxAttempts` reached: stop every retry path and report `failed`. */
-  private _giveUp(reason: string, error: unknown): void {
-    const attempts = this.reconnectTimer.tries;
+    // `reconnect.maxAttempts` reached: stop every retry path and report `failed`.
     this._failed = true;
-    this._connecting = false;
-    this._attemptClock++;
     this.connectClock++;
-    this.closeWasClean = true;
-    this.reconnectTimer.cancel();
-    this._fallback = null;
-    this._cancelFallbackTimer();
-    this._cancelProbe();
+    this._halt();
     this.clearHeartbeats();
     const failure = new ConnectionError(
-      `gave up reconnecting after ${attempts} attempt${attempts === 1 ? "" : "s"} (${reason}); call connect() to try again`,
+      `gave up reconnecting after ${tries} attempt${tries === 1 ? "" : "s"} (${reason}); call connect() to try again`,
       { cause: error },
     );
     this.log("transport", failure.message, error);
@@ -1146,48 +1068,49 @@ export class Socket {
 
   /** Drops a connection we no longer trust, without waiting for its close handshake, and reconnects. */
   private _abandon(reason: string): void {
-    const conn = this.conn;
-    this._cancelProbe();
+    this._clearProbe();
     this.clearHeartbeats();
     this._pings.clear();
     this.closeWasClean = false;
-    if (conn !== null) {
-      this._dropConn(conn);
-      this._close(conn, WS_CLOSE_NORMAL, reason);
-    }
+    if (this.conn) this._shut(this.conn, WS_CLOSE_NORMAL, reason);
     // Both callers (heartbeat and probe) saw a ping go unanswered: phoenix.js's reason for that.
     this.triggerChanError("heartbeat_timeout");
     this._scheduleReconnect(reason, new ConnectionError(reason));
-    const event: CloseEventLike = { type: "close", code: WS_CLOSE_NORMAL, reason, wasClean: false };
-    this._notifyClose(event);
+    this._emit("close", { type: "close", code: WS_CLOSE_NORMAL, reason, wasClean: false });
   }
 
   /** Detaches our handlers (noops, not null: `ws` throws on an error event nobody listens to). */
   private _dropConn(conn: Conn): void {
-    conn.onopen = noop;
-    conn.onerror = noop;
-    conn.onmessage = noop;
-    conn.onclose = noop;
+    conn.onopen = conn.onerror = conn.onmessage = conn.onclose = noop;
     if (this.conn === conn) this.conn = null;
     this._pings.clear();
   }
 
-  private _close(conn: Conn, code?: number, reason?: string): void {
+  /** Detaches and closes `conn`. @returns whether it was open. */
+  private _shut(conn: Conn, code?: number, reason?: string): boolean {
+    const wasOpen = conn.readyState === SOCKET_STATES.open;
+    this._dropConn(conn);
     try {
       if (code) conn.close(code, reason ?? "");
       else conn.close();
     } catch (error) {
       this.log("transport", "close failed", error);
     }
+    return wasOpen;
+  }
+
+  private _resetRejoins(): void {
+    for (const chan of this.channels) chan.rejoinTimer.reset();
+  }
+
+  /** Restarts the heartbeat cycle: the next heartbeat goes out one interval from now. */
+  private _beat(): void {
+    this.clearHeartbeats();
+    this.heartbeatTimer = setTimeout(() => this.sendHeartbeat(), this.heartbeatIntervalMs);
   }
 
   private _route(join_ref: string | null, ref: string | null, topic: string, event: string, payload: unknown, msg: Message | null): void {
-    if (ref !== null && ref !== undefined) {
-      if (ref === this.pendingHeartbeatRef) {
-        this.clearHeartbeats();
-        this.heartbeatTimer = setTimeout(() => this.sendHeartbeat(), this.heartbeatIntervalMs);
-      }
-    }
+    if (ref !== null && ref === this.pendingHeartbeatRef) this._beat();
     if (this.logger !== null) {
       const status = payload !== null && typeof payload === "object" ? (payload as { status?: unknown }).status : undefined;
       this.log("receive", `${typeof status === "string" ? status : ""} ${topic} ${event} ${ref ? `(${ref})` : ""}`, payload);
@@ -1195,15 +1118,10 @@ export class Socket {
     const channels = this.channels;
     const list = (channels === this._indexed && channels.length === this._indexedLength ? this._topics : this._syncTopics()).get(topic);
     if (list !== undefined) {
-      if (list.length === 1) {
-        const chan = list[0] as Channel;
+      // The list is replaced, never mutated, when channels come and go: iterating it is safe.
+      for (let i = 0; i < list.length; i++) {
+        const chan = list[i] as Channel;
         if (chan.isMember(topic, event, payload, join_ref)) chan.trigger(event, payload, ref, join_ref);
-      } else {
-        // The list is replaced, never mutated, when channels come and go: iterating it is safe.
-        for (let i = 0; i < list.length; i++) {
-          const chan = list[i] as Channel;
-          if (chan.isMember(topic, event, payload, join_ref)) chan.trigger(event, payload, ref, join_ref);
-        }
       }
     }
     const callbacks = this.stateChangeCallbacks.message;
@@ -1215,7 +1133,7 @@ export class Socket {
       const ping = this._pings.get(ref);
       if (ping !== undefined) {
         this._pings.delete(ref);
-        safeCall(ping.callback, Date.now() - ping.start);
+        safeCall(ping[1], Date.now() - ping[0]);
       }
     }
   }
@@ -1223,23 +1141,22 @@ export class Socket {
   private _send(data: Message): void {
     const conn = this.conn;
     if (conn === null) return;
+    const encode = this.encode;
     try {
-      if (this.encode === this._defaultEncode) {
-        conn.send(this.vsn === VSN_1 ? encodeV1(data) : encodeV2(data));
-      } else {
-        this.encode(data, (frame) => conn.send(frame));
-      }
+      if (encode === enc2) conn.send(encodeV2(data));
+      else if (encode === enc1) conn.send(encodeV1(data));
+      else encode(data, (frame) => conn.send(frame));
     } catch (error) {
       this._reportError(error);
       const push = this._pushOf(data);
-      if (push !== undefined) push.trigger("error", { reason: error instanceof Error ? error.message : String(error) });
+      if (push) push.trigger("error", { reason: errorText(error) });
     }
   }
 
   /** The push a message was sent for: the newest one waiting on its ref. */
   private _pushOf(data: Message): Push<unknown> | undefined {
     let push = data.ref == null ? undefined : this._replies.get(String(data.ref));
-    while (push !== undefined && push._sameRef !== null) push = push._sameRef;
+    while (push && push._sameRef) push = push._sameRef;
     return push;
   }
 
@@ -1247,58 +1164,46 @@ export class Socket {
     const buffer = this.sendBuffer;
     if (buffer.length >= this.maxBuffered) {
       const policy = this.onOverflow;
-      let victim: BufferedSend | undefined;
-      if (policy === "reject" || this.maxBuffered <= 0) victim = entry;
-      else victim = policy === "drop-newest" ? buffer.pop() : buffer.shift();
-      if (victim !== undefined) this._dropBuffered(victim);
+      const victim = policy === "reject" || this.maxBuffered <= 0 ? entry : policy === "drop-newest" ? buffer.pop() : buffer.shift();
+      const push = victim && victim.push;
+      if (push) {
+        push._buffered = 0;
+        push._drop("send buffer full");
+      } else if (victim) {
+        this._reportError(new ConnectionError("a message was dropped: the send buffer is full"));
+      }
       if (victim === entry) return;
     }
     buffer.push(entry);
   }
 
-  private _dropBuffered(entry: BufferedSend): void {
-    const push = entry.push;
-    if (push !== undefined) {
-      push._buffered = 0;
-      push._drop("send buffer full");
-    } else {
-      this._reportError(new ConnectionError("a message was dropped: the send buffer is full"));
-    }
-  }
-
   /** @internal A push that was waiting in the send buffer ended (e.g. timed out): forget its entry. */
   _unbufferSend(push: Push<unknown>): void {
     const buffer = this.sendBuffer;
-    const head = buffer[0];
-    if (head !== undefined && head.push === push) {
-      buffer.shift();
-      return;
-    }
-    for (let i = 1; i < buffer.length; i++) {
-      if ((buffer[i] as BufferedSend).push === push) {
-        buffer.splice(i, 1);
-        return;
-      }
+    // Buffered pushes mostly end in order: the head is the usual case, and shift() is cheap there.
+    if (buffer[0]?.push === push) buffer.shift();
+    else {
+      const i = buffer.findIndex((entry) => entry.push === push);
+      if (i > 0) buffer.splice(i, 1);
     }
   }
 
-  private _currentParams(): Params {
-    if (this._dialing && this._paramsValue !== undefined) return this._paramsValue;
-    const p = this.params();
-    return isThenable(p) ? (this._paramsValue ?? {}) : (p ?? {});
+  /** A credential now: the one resolved for the attempt being dialed, else a fresh synchronous one. */
+  private _fresh<T>(get: (() => T | PromiseLike<T>) | undefined, resolved: T | undefined): T | undefined {
+    if (this._dialing || !get) return resolved;
+    const value = get();
+    return isThenable(value) ? resolved : value;
   }
 
   private _url(params: Params): string {
     const uri = appendParams(appendParams(this.endPoint, params), { vsn: this.vsn });
-    if (uri.charAt(0) !== "/") return uri;
-    if (uri.charAt(1) === "/") return `${this.protocol()}:${uri}`;
-    const loc = (globalThis as { location?: { host?: string } }).location;
-    if (!loc || typeof loc.host !== "string" || loc.host === "") {
-      throw new UsageError(
-        `the endpoint "${this.endPoint}" is a relative path, which needs a page location; use an absolute ws:// or wss:// URL here`,
-      );
+    if (uri[0] !== "/") return uri;
+    if (uri[1] === "/") return `${this.protocol()}:${uri}`;
+    const host = (globalThis as { location?: { host?: unknown } }).location?.host;
+    if (!host || typeof host !== "string") {
+      throw new UsageError(`the endpoint "${this.endPoint}" is a relative path, which needs a page location; use an absolute ws:// or wss:// URL here`);
     }
-    return `${this.protocol()}://${loc.host}${uri}`;
+    return `${this.protocol()}://${host}${uri}`;
   }
 
   private _safeURL(): string {
@@ -1309,22 +1214,18 @@ export class Socket {
     }
   }
 
-  private _pageHidden(): boolean {
-    const doc = (globalThis as { document?: { visibilityState?: string } }).document;
-    return doc !== undefined && doc.visibilityState === "hidden";
-  }
-
   private _setState(to: SocketConnectionState, reason: string, error?: unknown): void {
     const from = this._state;
     if (from === to && to !== "reconnecting") return;
     this._state = to;
     const listeners = this._listeners;
-    if (listeners === null || listeners.size === 0) return;
+    if (!listeners || !listeners.size) return;
+    const tries = this.reconnectTimer.tries;
     const change: SocketStateChange = {
       from,
       to,
       reason,
-      attempt: to === "reconnecting" ? this.reconnectTimer.tries + 1 : this.reconnectTimer.tries,
+      attempt: to === "reconnecting" ? tries + 1 : tries,
       nextRetryInMs: this.reconnectTimer.nextDelayMs,
     };
     if (error !== undefined) change.error = error;
@@ -1332,32 +1233,14 @@ export class Socket {
     for (const listener of [...listeners]) listener(change);
   }
 
-  private _cancelProbe(): void {
-    if (this._probeTimer !== null) clearTimeout(this._probeTimer);
+  private _clearProbe(): void {
+    clearTimeout(this._probeTimer!);
     this._probeTimer = null;
   }
 
-  private _cancelFallbackTimer(): void {
-    if (this.fallbackTimer !== null) clearTimeout(this.fallbackTimer);
+  private _clearFallbackTimer(): void {
+    clearTimeout(this.fallbackTimer!);
     this.fallbackTimer = null;
-  }
-
-  /**
-   * Tries the primary transport; falls back to `fallback` when it errors before opening, or
-   * does not open and answer a ping within `ms`. The fallback is remembered for the session
-   * only if the primary never worked here.
-   */
-  private _connectWithFallback(fallback: TransportConstructor, ms: number): void {
-    this._cancelFallbackTimer();
-    if (this.sessionStore.getItem(FALLBACK_STORAGE_KEY)) {
-      this._fallback = null;
-      this._switchTo(fallback, "memorized");
-      return;
-    }
-    const attempt: FallbackAttempt = { transport: fallback, ms, primary: true, established: false };
-    this._fallback = attempt;
-    this.fallbackTimer = setTimeout(() => this._fallBack("timeout"), ms);
-    this.transportConnect();
   }
 
   private _switchTo(transport: TransportConstructor, reason: string): void {
@@ -1367,16 +1250,17 @@ export class Socket {
   }
 
   private _fallBack(reason: string): void {
-    this.fallbackTimer = null;
+    this._clearFallbackTimer();
     const attempt = this._fallback;
-    if (attempt === null || !attempt.primary) return;
-    attempt.primary = false;
-    this._switchTo(attempt.transport, reason);
+    if (attempt && attempt.primary) {
+      attempt.primary = false;
+      this._switchTo(attempt.transport, reason);
+    }
   }
 
   private _fallbackOnOpen(): void {
     const attempt = this._fallback;
-    if (attempt === null) return;
+    if (!attempt) return;
     if (!attempt.primary) {
       if (!this.primaryPassedHealthCheck) this.sessionStore.setItem(FALLBACK_STORAGE_KEY, "true");
       this.log("transport", "established LongPoll fallback");
@@ -1384,23 +1268,14 @@ export class Socket {
       return;
     }
     attempt.established = true;
-    this._cancelFallbackTimer();
+    this._clearFallbackTimer();
     this.fallbackTimer = setTimeout(() => this._fallBack("no ping answer"), attempt.ms);
     this.ping((rtt) => {
       if (this._fallback !== attempt) return;
       this.log("transport", "connected to primary after", rtt);
       this.primaryPassedHealthCheck = true;
       this._fallback = null;
-      this._cancelFallbackTimer();
+      this._clearFallbackTimer();
     });
-  }
-
-  private _fallbackOnError(error: unknown): boolean {
-    const attempt = this._fallback;
-    if (attempt === null || !attempt.primary || attempt.established) return false;
-    this.log("transport", "error", error);
-    this._cancelFallbackTimer();
-    this._fallBack("error");
-    return true;
   }
 }
