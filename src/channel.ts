@@ -3,7 +3,7 @@
  * Channel: one topic joined over a socket — state machine, bindings, push buffer, rejoin.
  * @module
  */
-import { CHANNEL_EVENTS, CHANNEL_STATES, type ChannelState } from "./protocol";
+import type { ChannelState } from "./protocol";
 import { PushError, UsageError } from "./errors";
 import { assertFunction, isThenable, iterate, rethrowAsync, safeCall, type IterateOptions } from "./emitter";
 import { Push, type PushReply } from "./push";
@@ -20,7 +20,6 @@ import type {
   JoinReplyOf,
   OutEvent,
   OutPayload,
-  OverflowPolicy,
   Params,
   ParamsInput,
   ReplyOf,
@@ -30,6 +29,9 @@ import type {
 
 /** One channel state transition, as `channel.onStateChange` reports it. */
 export type ChannelStateChange = StateChange<ChannelLifecycleState>;
+
+/** Join params as kept: the value, or the function that gives it (phoenix.js's shape). */
+type ParamsSource = Params | (() => Params | PromiseLike<Params>);
 
 /**
  * A channel on a topic. Create it with `socket.channel(topic, params)`, then `join()`.
@@ -70,29 +72,23 @@ export class Channel<E extends EventMap = UntypedEvents> {
    */
   onMessage: (event: string, payload: unknown, ref?: string | null, joinRef?: string | null) => unknown = passThrough;
 
-  // Object params are kept as a value; the function phoenix.js exposes is made only when asked for.
-  private _paramsFn: (() => Params | PromiseLike<Params>) | null;
-  private _paramsValue: Params;
-  private _state: ChannelState = CHANNEL_STATES.closed;
+  // One field for object or function params: the function phoenix.js exposes is made only when asked for.
+  private _params: ParamsSource = {};
+  private _state: ChannelState = "closed";
   // State listeners and stream ends: plain sets (registration order; a listener may unsubscribe while called).
   private _listeners: Set<(change: ChannelStateChange) => void> | null = null;
   private _ends: Set<() => void> | null = null;
   private _options: ChannelOptions | undefined;
   private _attempts = 0;
   private _failed = false;
+  // Bumped whenever a pending async params lookup must no longer send the join.
   private _paramsClock = 0;
   private _hasReplyBindings = false;
 
   constructor(topic: string, params: ParamsInput | undefined, socket: Socket, options?: ChannelOptions) {
     if (typeof topic !== "string") throw new UsageError(`channel topic must be a string, got ${typeof topic}`);
     this.topic = topic;
-    if (typeof params === "function") {
-      this._paramsFn = params;
-      this._paramsValue = {};
-    } else {
-      this._paramsFn = null;
-      this._paramsValue = params ?? {};
-    }
+    this.params = params;
     this.socket = socket;
     // phoenix.js registers two socket callbacks per channel here; we dispatch to channels directly,
     // but take the same two refs so refs on the wire (and in tests written for it) line up. They
@@ -102,24 +98,17 @@ export class Channel<E extends EventMap = UntypedEvents> {
     this.timeout = socket.timeout;
     this._options = options;
     // As in phoenix.js, `joinPush.payload()` gives the params even before the first join.
-    this.joinPush = new Push<JoinReplyOf<E>>(this as unknown as Channel, CHANNEL_EVENTS.join, this._paramsFn ?? this._paramsValue, this.timeout);
+    this.joinPush = new Push<JoinReplyOf<E>>(this as unknown as Channel, "phx_join", this._params, this.timeout);
     this.rejoinTimer = new Timer(rejoinTick as unknown as (arg?: never) => void, socket.rejoinAfterMs, this);
   }
 
   /** Join params, always a function (re-read on every rejoin; may return a promise). */
   get params(): () => Params | PromiseLike<Params> {
-    if (this._paramsFn === null) {
-      const value = this._paramsValue;
-      this._paramsFn = () => value;
-    }
-    return this._paramsFn;
+    const p = this._params;
+    return typeof p === "function" ? p : (this._params = () => p);
   }
-  set params(value: ParamsInput) {
-    if (typeof value === "function") this._paramsFn = value;
-    else {
-      this._paramsFn = null;
-      this._paramsValue = value ?? {};
-    }
+  set params(value: ParamsInput | undefined) {
+    this._params = value ?? {};
   }
 
   /** The channel state: closed, joining, joined, leaving or errored. */
@@ -142,15 +131,15 @@ export class Channel<E extends EventMap = UntypedEvents> {
    */
   join(timeout: number = this.timeout): Push<JoinReplyOf<E>> {
     if (this.joinedOnce) {
-      const reusable = (this._state === CHANNEL_STATES.closed && !this.socket._hasChannel(this as unknown as Channel)) || this._failed;
-      if (!reusable) {
-        throw new UsageError(
-          `tried to join multiple times. 'join' can only be called a single time per channel instance (topic "${this.topic}")`,
-        );
+      const self = this as unknown as Channel;
+      if (!this._failed && (this._state !== "closed" || this.socket._hasChannel(self))) {
+        throw new UsageError(`tried to join multiple times: join "${this.topic}" once per channel instance`);
       }
-      this.socket._addChannel(this as unknown as Channel);
-      this.joinPush._renewPromise();
-      this.joinPush.reset();
+      this.socket._addChannel(self);
+      // A fresh promise for the new join.
+      const push = this.joinPush;
+      push._promise = push._settle = null;
+      push.reset();
     }
     this._failed = false;
     this._attempts = 0;
@@ -162,13 +151,13 @@ export class Channel<E extends EventMap = UntypedEvents> {
 
   /** Registers a callback for when the channel closes. */
   onClose(callback: BindingCallback<unknown>): number {
-    return this.on(CHANNEL_EVENTS.close, callback as BindingCallback<InPayload<E, "phx_close">>);
+    return this.on("phx_close", callback as BindingCallback<InPayload<E, "phx_close">>);
   }
 
   /** Registers a callback for when the channel errors (the server crashed it, or the socket dropped). */
   onError(callback: (reason: unknown) => void): number {
     assertFunction(callback, "the error callback");
-    return this.on(CHANNEL_EVENTS.error, (reason) => callback(reason));
+    return this.on("phx_error", (reason) => callback(reason));
   }
 
   /**
@@ -176,10 +165,10 @@ export class Channel<E extends EventMap = UntypedEvents> {
    * @returns a ref for `off(event, ref)`.
    */
   on<K extends InEvent<E>>(event: K, callback: BindingCallback<InPayload<E, K>>): number {
-    if (typeof event !== "string") throw new UsageError(`channel.on() takes an event name string, got ${typeof event}`);
+    assertEvent("on", event);
     assertFunction(callback, `the "${event}" callback`);
-    const ref = this.bindingRef++;
     if (event.startsWith("chan_reply_")) this._hasReplyBindings = true;
+    const ref = this.bindingRef++;
     this.bindings.push({ event, ref, callback: callback as BindingCallback<never> });
     return ref;
   }
@@ -194,7 +183,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
 
   /** True when pushes can go on the wire now. */
   canPush(): boolean {
-    return this.socket.isConnected() && this._state === CHANNEL_STATES.joined;
+    return this.socket.isConnected() && this._state === "joined";
   }
 
   /**
@@ -203,10 +192,8 @@ export class Channel<E extends EventMap = UntypedEvents> {
    * @throws UsageError when `join()` was never called.
    */
   push<K extends OutEvent<E>>(event: K, payload?: OutPayload<E, K>, timeout: number = this.timeout): Push<ReplyOf<E, K>> {
-    if (typeof event !== "string") throw new UsageError(`channel.push() takes an event name string, got ${typeof event}`);
-    if (!this.joinedOnce) {
-      throw new UsageError(`tried to push "${event}" to "${this.topic}" before joining. Use channel.join() before pushing events`);
-    }
+    assertEvent("push", event);
+    if (!this.joinedOnce) throw new UsageError(`tried to push "${event}" to "${this.topic}" before joining`);
     // Any falsy payload (undefined, null) is sent as {}, as phoenix.js does.
     const push = new Push<ReplyOf<E, K>>(this as unknown as Channel, event, payload || {}, timeout);
     if (this.canPush()) {
@@ -225,12 +212,12 @@ export class Channel<E extends EventMap = UntypedEvents> {
   leave(timeout: number = this.timeout): Push<unknown> {
     this.rejoinTimer.reset();
     this.joinPush.cancelTimeout();
-    this._setState(CHANNEL_STATES.leaving, "leave");
+    this._setState("leaving", "leave");
     const onClose = (): void => {
-      if (this.socket.hasLogger()) this.socket.log("channel", `leave ${this.topic}`);
-      this.trigger(CHANNEL_EVENTS.close, "leave");
+      this._log(`leave ${this.topic}`);
+      this.trigger("phx_close", "leave");
     };
-    const leavePush = new Push<unknown>(this as unknown as Channel, CHANNEL_EVENTS.leave, {}, timeout);
+    const leavePush = new Push<unknown>(this as unknown as Channel, "phx_leave", {}, timeout);
     leavePush.receive("ok", onClose).receive("timeout", onClose);
     leavePush.send();
     if (!this.canPush()) leavePush.trigger("ok", {});
@@ -242,15 +229,13 @@ export class Channel<E extends EventMap = UntypedEvents> {
    * "dropped") and the socket's registry entry. The instance can be joined again afterwards.
    */
   dispose(): void {
-    if (this._state === CHANNEL_STATES.joined || this._state === CHANNEL_STATES.joining) this.leave();
-    this.rejoinTimer.reset();
-    this.joinPush.cancelTimeout();
-    this.joinPush.cancelRefEvent();
+    if (this._state === "joined" || this._state === "joining") this.leave();
+    this._halt();
     this._dropBuffered("channel disposed");
     this.bindings = [];
     this._hasReplyBindings = false;
     this.socket.remove(this as unknown as Channel);
-    if (this._state !== CHANNEL_STATES.closed) this._setState(CHANNEL_STATES.closed, "dispose");
+    this._setState("closed", "dispose");
     // Streams end even when the channel was already closed (no state change to see).
     const ends = this._ends;
     this._listeners = this._ends = null;
@@ -272,12 +257,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
    */
   onStateChange(callback: (change: ChannelStateChange) => void): () => void {
     assertFunction(callback, "the state change callback");
-    const listener = (change: ChannelStateChange): void => safeCall(callback, change);
-    const listeners = (this._listeners ??= new Set());
-    listeners.add(listener);
-    return () => {
-      listeners.delete(listener);
-    };
+    return this._listen((change) => safeCall(callback, change));
   }
 
   /**
@@ -291,16 +271,14 @@ export class Channel<E extends EventMap = UntypedEvents> {
   stream<K extends InEvent<E>>(event: K, options: IterateOptions = {}): AsyncIterableIterator<InPayload<E, K>> {
     return iterate<InPayload<E, K>>((push, end) => {
       const ref = this.on(event, (payload) => push(payload));
-      const listeners = (this._listeners ??= new Set());
+      const unlisten = this._listen(({ to }) => {
+        if (to === "closed" || to === "failed") end();
+      });
       const ends = (this._ends ??= new Set());
-      const onState = (change: ChannelStateChange): void => {
-        if (change.to === CHANNEL_STATES.closed || change.to === "failed") end();
-      };
-      listeners.add(onState);
       ends.add(end);
       return () => {
         this.off(event, ref);
-        listeners.delete(onState);
+        unlisten();
         ends.delete(end);
       };
     }, options);
@@ -308,7 +286,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
 
   /** Rejoins now (used on reconnect and by the rejoin timer). */
   rejoin(timeout: number = this.timeout): void {
-    if (this._state === CHANNEL_STATES.leaving) return;
+    if (this._state === "leaving") return;
     // One argument, as phoenix.js calls it; the socket knows not to leave this very channel.
     const socket = this.socket;
     socket._joining = this as unknown as Channel;
@@ -317,33 +295,26 @@ export class Channel<E extends EventMap = UntypedEvents> {
     } finally {
       socket._joining = null;
     }
-    this._setState(CHANNEL_STATES.joining, "join");
+    this._setState("joining", "join");
+    const clock = ++this._paramsClock;
+    const send = (params: Params | undefined): void => {
+      this.joinPush._payload = params ?? {};
+      this.joinPush.resend(timeout);
+    };
     let params: Params | PromiseLike<Params>;
     try {
-      params = this._paramsFn !== null ? this._paramsFn() : this._paramsValue;
+      const p = this._params;
+      params = typeof p === "function" ? p() : p;
     } catch (error) {
-      this._paramsFailed(error);
-      return;
+      return this._paramsFailed(error);
     }
-    if (isThenable(params)) {
-      // Fresh credentials: wait for them, unless the channel moved on meanwhile.
-      const clock = ++this._paramsClock;
-      params.then(
-        (value) => {
-          if (clock !== this._paramsClock || this._state !== CHANNEL_STATES.joining) return;
-          this.joinPush._setPayload(value ?? {});
-          this.joinPush.resend(timeout);
-        },
-        (error: unknown) => {
-          if (clock !== this._paramsClock || this._state !== CHANNEL_STATES.joining) return;
-          this._paramsFailed(error);
-        },
-      );
-      return;
-    }
-    this._paramsClock++;
-    this.joinPush._setPayload(params ?? {});
-    this.joinPush.resend(timeout);
+    if (!isThenable(params)) return send(params);
+    // Fresh credentials: wait for them, unless the channel moved on meanwhile.
+    const current = (): boolean => clock === this._paramsClock && this._state === "joining";
+    params.then(
+      (value) => current() && send(value),
+      (error: unknown) => current() && this._paramsFailed(error),
+    );
   }
 
   /**
@@ -360,18 +331,18 @@ export class Channel<E extends EventMap = UntypedEvents> {
         handled = payload;
       }
       if (payload && !handled) {
-        this.socket._reportError(new UsageError("channel onMessage callbacks must return the payload, modified or unmodified"));
+        this.socket._reportError(new UsageError("channel onMessage callbacks must return the payload"));
         handled = payload;
       }
     }
-    if (event === CHANNEL_EVENTS.reply) {
+    if (event === "phx_reply") {
       if (ref != null) this._answer(String(ref), handled);
     } else if (event.charCodeAt(0) === 99 /* c */ && event.startsWith("chan_reply_")) {
       // `push.trigger()`, and code written for phoenix.js, answer a push through its refEvent.
       this._answer(event.slice(11), handled);
-    } else if (event === CHANNEL_EVENTS.close) {
+    } else if (event === "phx_close") {
       this._onClose();
-    } else if (event === CHANNEL_EVENTS.error) {
+    } else if (event === "phx_error") {
       this._onError(handled);
     }
     const bindings = this.bindings;
@@ -382,7 +353,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
         const binding = bindings[i] as Binding;
         if (binding.event === event) safeCall(binding.callback as BindingCallback, handled, ref, jr);
       }
-      if (this._hasReplyBindings && event === CHANNEL_EVENTS.reply && ref != null) {
+      if (this._hasReplyBindings && event === "phx_reply" && ref != null) {
         this.trigger(this.replyEventName(ref), handled);
       }
     }
@@ -401,27 +372,25 @@ export class Channel<E extends EventMap = UntypedEvents> {
   /** True if a message belongs to this channel instance (right topic, current join). */
   isMember(topic: string, event: string, payload: unknown, joinRef: string | null | undefined): boolean {
     if (this.topic !== topic) return false;
-    if (joinRef && joinRef !== this.joinRef()) {
-      if (this.socket.hasLogger()) this.socket.log("channel", "dropping outdated message", { topic, event, payload, joinRef });
-      return false;
-    }
-    return true;
+    if (!joinRef || joinRef === this.joinRef()) return true;
+    this._log("dropping outdated message", { topic, event, payload, joinRef });
+    return false;
   }
 
   isClosed(): boolean {
-    return this._state === CHANNEL_STATES.closed;
+    return this._state === "closed";
   }
   isErrored(): boolean {
-    return this._state === CHANNEL_STATES.errored;
+    return this._state === "errored";
   }
   isJoined(): boolean {
-    return this._state === CHANNEL_STATES.joined;
+    return this._state === "joined";
   }
   isJoining(): boolean {
-    return this._state === CHANNEL_STATES.joining;
+    return this._state === "joining";
   }
   isLeaving(): boolean {
-    return this._state === CHANNEL_STATES.leaving;
+    return this._state === "leaving";
   }
 
   // ------------------------------------------------------------------ internals
@@ -431,37 +400,34 @@ export class Channel<E extends EventMap = UntypedEvents> {
     if (status === "ok") {
       this._attempts = 0;
       this.rejoinTimer.reset();
-      this._setState(CHANNEL_STATES.joined, "joined");
+      this._setState("joined", "joined");
       const buffered = this.pushBuffer;
       if (buffered.length > 0) {
         this.pushBuffer = [];
-        for (let i = 0; i < buffered.length; i++) {
-          const push = buffered[i] as Push<unknown>;
+        for (const push of buffered) {
           push._buffered = 0;
           push.send();
         }
       }
-    } else if (status === "error") {
-      this._attempts++;
-      this._state = CHANNEL_STATES.errored;
-      if (this._shouldStop(response)) return this._fail("join refused", response);
-      this._scheduleRejoin("join error", response);
-    } else if (status === "timeout") {
-      if (this.socket.hasLogger()) this.socket.log("channel", `timeout ${this.topic} (${String(this.joinRef())})`, this.joinPush.timeout);
-      const leavePush = new Push<unknown>(this as unknown as Channel, CHANNEL_EVENTS.leave, {}, this.timeout);
-      leavePush.send();
-      this._attempts++;
-      this._state = CHANNEL_STATES.errored;
-      this.joinPush.reset();
-      if (this._shouldStop(undefined)) return this._fail("join timed out", undefined);
-      this._scheduleRejoin("join timeout");
     } else if (status === "dropped") {
       // The socket buffer dropped the join: stay errored, the next socket open rejoins.
-      this._setState(CHANNEL_STATES.errored, "join dropped");
+      this._setState("errored", "join dropped");
+    } else if (status === "error" || status === "timeout") {
+      const timedOut = status === "timeout";
+      if (timedOut) {
+        this._log(`timeout ${this.topic} (${String(this.joinRef())})`, this.joinPush.timeout);
+        new Push<unknown>(this as unknown as Channel, "phx_leave", {}, this.timeout).send();
+        this.joinPush.reset();
+        // A timeout has no server reply for `stopOn` to judge, nor an error to report.
+        response = undefined;
+      }
+      this._attempts++;
+      this._state = "errored";
+      if (this._shouldStop(response)) this._fail(timedOut ? "join timed out" : "join refused", response);
+      else this._retry(timedOut ? "join timeout" : "join error", response);
     }
   }
 
-  /** @internal Called by the socket on (re)open. */
   /** @internal Hands a reply to the push(es) of this channel waiting on `ref`. */
   _answer(ref: string, payload: unknown): void {
     const push = this.socket._replies.get(ref);
@@ -475,12 +441,13 @@ export class Channel<E extends EventMap = UntypedEvents> {
     for (const p of waiting) p._onReply(asReply(payload));
   }
 
+  /** @internal Called by the socket on (re)open. */
   _onSocketOpen(): void {
     this.rejoinTimer.reset();
-    if (this._state === CHANNEL_STATES.errored && !this._failed) this.rejoin();
+    if (this._state === "errored" && !this._failed) this.rejoin();
   }
 
-  /** @internal Drops every buffered push (socket teardown of a disposed channel, dispose). */
+  /** @internal Drops every buffered push (dispose, final join failure). */
   _dropBuffered(reason: string): void {
     const buffered = this.pushBuffer;
     this.pushBuffer = [];
@@ -491,20 +458,18 @@ export class Channel<E extends EventMap = UntypedEvents> {
   }
 
   private _buffer(push: Push<unknown>): void {
-    const max = this._options?.maxBuffered ?? this.socket.maxBuffered;
+    const options = this._options;
+    const socket = this.socket;
+    const max = options?.maxBuffered ?? socket.maxBuffered;
     const buffer = this.pushBuffer;
     if (buffer.length >= max) {
-      const policy: OverflowPolicy = this._options?.onOverflow ?? this.socket.onOverflow;
+      const policy = options?.onOverflow ?? socket.onOverflow;
       if (policy === "reject" || max <= 0) {
         push._drop("push buffer full");
-        this.socket._reportError(new PushError("dropped", undefined, push.event, this.topic));
-        return;
+        return socket._reportError(new PushError("dropped", undefined, push.event, this.topic));
       }
-      const victim = policy === "drop-newest" ? buffer.pop() : buffer.shift();
-      if (victim !== undefined) {
-        victim._buffered = 0;
-        victim._drop("push buffer full");
-      }
+      // The victim leaves the buffer itself as it drops.
+      (buffer[policy === "drop-newest" ? buffer.length - 1 : 0] as Push<unknown>)._drop("push buffer full");
     }
     push._buffered = 1;
     buffer.push(push);
@@ -512,69 +477,86 @@ export class Channel<E extends EventMap = UntypedEvents> {
 
   private _shouldStop(reply: unknown): boolean {
     const policy = this._options?.rejoin;
-    if (policy === undefined) return false;
-    if (reply !== undefined && policy.stopOn !== undefined) {
-      let stop = false;
+    if (!policy) return false;
+    if (reply !== undefined && policy.stopOn) {
       try {
-        stop = policy.stopOn(reply) === true;
+        if (policy.stopOn(reply) === true) return true;
       } catch (error) {
         this.socket._reportError(error);
       }
-      if (stop) return true;
     }
-    return policy.maxAttempts !== undefined && this._attempts >= policy.maxAttempts;
+    return this._attempts >= (policy.maxAttempts ?? Infinity);
   }
 
   private _fail(reason: string, reply: unknown): void {
     this._failed = true;
     this.rejoinTimer.reset();
     this._dropBuffered(`channel failed: ${reason}`);
-    this._emit(CHANNEL_STATES.errored, "failed", reason, reply);
-    if (this.socket.hasLogger()) this.socket.log("channel", `gave up joining ${this.topic}: ${reason}`, reply);
+    this._emit("errored", "failed", reason, reply);
+    this._log(`gave up joining ${this.topic}: ${reason}`, reply);
   }
 
-  private _scheduleRejoin(reason: string, error?: unknown): void {
-    const from = this._state;
+  /** The join failed (state already errored): retry on the rejoin schedule while connected. */
+  private _retry(reason: string, error?: unknown): void {
     if (this.socket.isConnected()) this.rejoinTimer.scheduleTimeout();
-    this._emit(from === CHANNEL_STATES.errored ? CHANNEL_STATES.joining : from, CHANNEL_STATES.errored, reason, error);
+    this._emit("joining", "errored", reason, error);
   }
 
   private _paramsFailed(error: unknown): void {
     this.socket._reportError(error);
-    this._state = CHANNEL_STATES.errored;
-    this._scheduleRejoin("join params failed", error);
+    this._state = "errored";
+    this._retry("join params failed", error);
   }
 
-  private _onClose(): void {
+  /** Stops the rejoin timer, the join push's timer and reply registration, and any pending params lookup. */
+  private _halt(): void {
     this.rejoinTimer.reset();
     this.joinPush.cancelTimeout();
     this.joinPush.cancelRefEvent();
     this._paramsClock++;
-    if (this.socket.hasLogger()) this.socket.log("channel", `close ${this.topic} ${String(this.joinRef())}`);
-    this._setState(CHANNEL_STATES.closed, "closed");
+  }
+
+  private _onClose(): void {
+    this._halt();
+    this._log(`close ${this.topic} ${String(this.joinRef())}`);
+    this._setState("closed", "closed");
     this.socket.remove(this as unknown as Channel);
   }
 
   private _onError(reason: unknown): void {
-    if (this.socket.hasLogger()) this.socket.log("channel", `error ${this.topic}`, reason);
-    if (this._state === CHANNEL_STATES.joining) this.joinPush.reset();
+    this._log(`error ${this.topic}`, reason);
     const from = this._state;
-    this._state = CHANNEL_STATES.errored;
+    if (from === "joining") this.joinPush.reset();
+    this._state = "errored";
     this._paramsClock++;
     if (this.socket.isConnected() && !this._failed) this.rejoinTimer.scheduleTimeout();
-    if (from !== CHANNEL_STATES.errored) this._emit(from, CHANNEL_STATES.errored, "error", reason);
+    if (from !== "errored") this._emit(from, "errored", "error", reason);
   }
 
-  private _setState(next: ChannelState, reason: string, error?: unknown): void {
+  private _log(msg: string, data?: unknown): void {
+    const socket = this.socket;
+    if (socket.hasLogger()) socket.log("channel", msg, data);
+  }
+
+  private _listen(listener: (change: ChannelStateChange) => void): () => void {
+    const listeners = (this._listeners ??= new Set());
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+    };
+  }
+
+  private _setState(next: ChannelState, reason: string): void {
     const from = this._state;
-    if (from === next) return;
-    this._state = next;
-    if (this._listeners !== null) this._emit(from, next, reason, error);
+    if (from !== next) {
+      this._state = next;
+      this._emit(from, next, reason);
+    }
   }
 
   private _emit(from: ChannelLifecycleState, to: ChannelLifecycleState, reason: string, error?: unknown): void {
     const listeners = this._listeners;
-    if (listeners === null || listeners.size === 0) return;
+    if (!listeners?.size) return;
     const change: ChannelStateChange = {
       from,
       to,
@@ -590,6 +572,10 @@ export class Channel<E extends EventMap = UntypedEvents> {
 
 function rejoinTick(channel: Channel): void {
   if (channel.socket.isConnected()) channel.rejoin();
+}
+
+function assertEvent(method: string, event: unknown): void {
+  if (typeof event !== "string") throw new UsageError(`channel.${method}() takes an event name string, got ${typeof event}`);
 }
 
 /** A reply payload as a push takes it: a malformed one still ends the push (as an error), never leaves it waiting. */

@@ -67,17 +67,19 @@ export class Push<R = unknown> implements PromiseLike<R> {
   recHooks: Hook[] = NO_HOOKS;
   /** True once `send()` ran. */
   sent = false;
-
-  // The payload is kept as a value; a function (phoenix.js's shape) is created only when asked for.
-  private _value: unknown;
-  private _payloadFn: (() => unknown) | null;
+  /**
+   * @internal The payload as a value, or phoenix.js's function returning it. One field for both
+   * (a payload on the wire is never a function): the function is made only when asked for.
+   */
+  _payload: unknown;
   /** @internal Where the push waits to be sent: 0 nowhere, 1 the channel's pushBuffer, 2 the socket's sendBuffer. */
   _buffered: 0 | 1 | 2 = 0;
   /** @internal The next push waiting on the same ref (only when makeRef repeats a ref). */
   _sameRef: Push<unknown> | null = null;
-  private _promise: Promise<R> | null = null;
-  private _resolve: ((value: R) => void) | null = null;
-  private _reject: ((error: PushError) => void) | null = null;
+  /** @internal The promise `then()` made, if any. */
+  _promise: Promise<R> | null = null;
+  /** @internal Settles that promise with a reply; null when there is none or it is settled. */
+  _settle: ((reply: PushReply) => void) | null = null;
 
   /**
    * @param payload the payload, or a function returning it (phoenix.js passes a function)
@@ -86,36 +88,21 @@ export class Push<R = unknown> implements PromiseLike<R> {
     this.channel = channel;
     this.event = event;
     this.timeout = timeout;
-    if (typeof payload === "function") {
-      this._payloadFn = payload as () => unknown;
-      this._value = undefined;
-    } else {
-      this._payloadFn = null;
-      this._value = payload === undefined ? {} : payload;
-    }
+    this._payload = payload === undefined ? {} : payload;
   }
 
   /** The payload as a function, as in phoenix.js. */
   get payload(): () => unknown {
-    if (this._payloadFn === null) {
-      const value = this._value;
-      this._payloadFn = () => value;
-    }
-    return this._payloadFn;
+    const p = this._payload;
+    return typeof p === "function" ? (p as () => unknown) : (this._payload = () => p);
   }
   set payload(fn: () => unknown) {
-    this._payloadFn = typeof fn === "function" ? fn : noPayload;
-  }
-
-  /** @internal Sets the payload to a value (used for join params). */
-  _setPayload(value: unknown): void {
-    this._payloadFn = null;
-    this._value = value;
+    this._payload = typeof fn === "function" ? fn : noPayload;
   }
 
   /** The reply event name phoenix.js binds for this push (`chan_reply_<ref>`). */
   get refEvent(): string | null {
-    return this.ref == null ? null : `chan_reply_${this.ref}`;
+    return this.ref == null ? null : this.channel.replyEventName(this.ref);
   }
 
   /** Sends again with a new ref and timeout. */
@@ -127,14 +114,16 @@ export class Push<R = unknown> implements PromiseLike<R> {
 
   /** Puts the push on the wire (or in the socket's send buffer) and starts its timeout. */
   send(): void {
-    if (this.hasReceived("timeout") || this.hasReceived("dropped")) return;
+    const done = this.receivedResp?.status;
+    if (done === "timeout" || done === "dropped") return;
     this.startTimeout();
     this.sent = true;
     const channel = this.channel;
+    const p = this._payload;
     channel.socket.push({
       topic: channel.topic,
       event: this.event,
-      payload: this._payloadFn === null ? this._value : this._payloadFn(),
+      payload: typeof p === "function" ? (p as () => unknown)() : p,
       // startTimeout() just set the ref; the join ref is set once the join was first sent.
       ref: this.ref as string,
       join_ref: channel.joinRef() as string | null,
@@ -148,11 +137,8 @@ export class Push<R = unknown> implements PromiseLike<R> {
   receive(status: string, callback: (response: unknown) => void): this;
   receive(status: string, callback: (response: never) => void): this {
     assertFunction(callback, `the "${status}" receive callback`);
-    if (this.receivedResp !== null && this.receivedResp.status === status) {
-      safeCall(callback as (r: unknown) => void, this.receivedResp.response);
-    }
-    if (this.recHooks === NO_HOOKS) this.recHooks = [];
-    this.recHooks.push({ status, callback });
+    if (this.hasReceived(status)) safeCall(callback, (this.receivedResp as PushReply).response);
+    (this.recHooks === NO_HOOKS ? (this.recHooks = []) : this.recHooks).push({ status, callback });
     return this;
   }
 
@@ -161,7 +147,26 @@ export class Push<R = unknown> implements PromiseLike<R> {
     onfulfilled?: ((value: R) => T1 | PromiseLike<T1>) | null,
     onrejected?: ((reason: PushError) => T2 | PromiseLike<T2>) | null,
   ): Promise<T1 | T2> {
-    return this._ensurePromise().then(onfulfilled, onrejected as ((reason: unknown) => T2 | PromiseLike<T2>) | null);
+    let promise = this._promise;
+    if (promise === null) {
+      promise = this._promise = new Promise<R>((resolve, reject) => {
+        this._settle = ({ status, response }) => {
+          this._settle = null;
+          if (status === "ok") resolve(response as R);
+          else
+            reject(
+              new PushError(
+                status === "timeout" || status === "dropped" ? status : "error",
+                status === "timeout" ? undefined : response,
+                this.event,
+                this.channel.topic,
+              ),
+            );
+        };
+      });
+      if (this.receivedResp !== null) this._settle!(this.receivedResp);
+    }
+    return promise.then(onfulfilled, onrejected as ((reason: unknown) => T2 | PromiseLike<T2>) | null);
   }
 
   /** Like `Promise.prototype.catch`. */
@@ -171,9 +176,7 @@ export class Push<R = unknown> implements PromiseLike<R> {
 
   /** Forgets the reply and the ref, and cancels the timeout (before a resend). */
   reset(): void {
-    if (this._buffered !== 0) this._unbuffer();
-    this.cancelRefEvent();
-    this.cancelTimeout();
+    this._stop();
     this.ref = null;
     this.receivedResp = null;
     this.sent = false;
@@ -189,41 +192,36 @@ export class Push<R = unknown> implements PromiseLike<R> {
     this.channel.trigger(this.refEvent as string, { status, response });
   }
 
-  /** @internal A reply arrived for this push's ref. */
+  /** @internal A reply (or an outcome: timeout, dropped) arrived for this push. */
   _onReply(reply: PushReply): void {
-    // A push that ends while still buffered (typically a timeout while disconnected) leaves the buffer.
-    if (this._buffered !== 0) this._unbuffer();
-    this.cancelRefEvent();
-    this.cancelTimeout();
+    this._stop();
     this.receivedResp = reply;
     this.matchReceive(reply);
   }
 
   /** @internal A bounded buffer dropped this push. */
   _drop(reason: string): void {
-    if (this.receivedResp !== null && this.receivedResp.status === "dropped") return;
-    if (this._buffered !== 0) this._unbuffer();
-    this.cancelRefEvent();
-    this.cancelTimeout();
-    const reply = { status: "dropped", response: { reason } };
-    this.receivedResp = reply;
-    this.matchReceive(reply);
+    if (!this.hasReceived("dropped")) this._onReply({ status: "dropped", response: { reason } });
   }
 
-  private _unbuffer(): void {
+  /** Leaves the buffer it waits in (a push that ends while buffered is never sent late), the reply registry and the timer. */
+  private _stop(): void {
     const where = this._buffered;
-    this._buffered = 0;
-    if (where === 1) {
-      const buffer = this.channel.pushBuffer;
-      // Buffered pushes mostly end in order, so the head is the usual case (and shift() is cheap there).
-      if (buffer[0] === this) buffer.shift();
+    if (where !== 0) {
+      this._buffered = 0;
+      if (where === 2) this.channel.socket._unbufferSend(this as Push<unknown>);
       else {
-        const i = buffer.indexOf(this as Push<unknown>);
-        if (i !== -1) buffer.splice(i, 1);
+        const buffer = this.channel.pushBuffer;
+        // Buffered pushes mostly end in order, so the head is the usual case (and shift() is cheap there).
+        if (buffer[0] === this) buffer.shift();
+        else {
+          const i = buffer.indexOf(this as Push<unknown>);
+          if (i !== -1) buffer.splice(i, 1);
+        }
       }
-    } else {
-      this.channel.socket._unbufferSend(this as Push<unknown>);
     }
+    this.cancelRefEvent();
+    this.cancelTimeout();
   }
 
   /** Runs the hooks registered for the reply's status. */
@@ -234,9 +232,9 @@ export class Push<R = unknown> implements PromiseLike<R> {
     const hooks = this.recHooks;
     for (let i = 0, n = hooks.length; i < n; i++) {
       const hook = hooks[i] as Hook;
-      if (hook.status === status) safeCall(hook.callback as (r: unknown) => void, response);
+      if (hook.status === status) safeCall(hook.callback, response);
     }
-    if (this._resolve !== null) this._settle(reply);
+    if (this._settle !== null) this._settle(reply);
   }
 
   /** Forgets the ref's reply registration. */
@@ -271,7 +269,7 @@ export class Push<R = unknown> implements PromiseLike<R> {
 
   /** Takes a new ref, registers for its reply, and starts the timeout. */
   startTimeout(): void {
-    if (this.timeoutTimer !== null) this.cancelTimeout();
+    this.cancelTimeout();
     this.cancelRefEvent();
     const socket = this.channel.socket;
     this.ref = socket.makeRef();
@@ -292,38 +290,6 @@ export class Push<R = unknown> implements PromiseLike<R> {
 
   /** True if a reply with this status was received. */
   hasReceived(status: string): boolean {
-    return this.receivedResp !== null && this.receivedResp.status === status;
-  }
-
-  private _ensurePromise(): Promise<R> {
-    if (this._promise === null) {
-      this._promise = new Promise<R>((resolve, reject) => {
-        this._resolve = resolve;
-        this._reject = reject;
-      });
-      if (this.receivedResp !== null) this._settle(this.receivedResp);
-    }
-    return this._promise;
-  }
-
-  /** @internal Lets a channel `join()` again after `leave()` hand out a fresh promise. */
-  _renewPromise(): void {
-    this._promise = null;
-    this._resolve = null;
-    this._reject = null;
-  }
-
-  private _settle(reply: PushReply): void {
-    const resolve = this._resolve;
-    const reject = this._reject;
-    if (resolve === null || reject === null) return;
-    this._resolve = null;
-    this._reject = null;
-    if (reply.status === "ok") {
-      resolve(reply.response as R);
-    } else {
-      const status = reply.status === "timeout" || reply.status === "dropped" ? reply.status : "error";
-      reject(new PushError(status, reply.status === "timeout" ? undefined : reply.response, this.event, this.channel.topic));
-    }
+    return this.receivedResp?.status === status;
   }
 }
