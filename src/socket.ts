@@ -266,7 +266,7 @@ export class Socket {
   onOverflow: OverflowPolicy;
 
   /** @internal The channel whose join is calling `leaveOpenTopic` (it must not leave itself). */
-  _joining: Channel | null = null;
+  _joining?: Channel | null;
   /** @internal Pushes awaiting a reply, by ref. */
   readonly _replies = new Map<string, Push<unknown>>();
   /** @internal Channels by topic, built from `channels` (see `_syncTopics`). */
@@ -277,24 +277,24 @@ export class Socket {
   /** `ping()` callbacks and their start times, by ref. */
   private readonly _pings = new Map<string, [number, (rtt: number) => void]>();
   private readonly _options: SocketOptions;
-  private _listeners: Set<(change: SocketStateChange) => void> | null = null;
+  private _listeners?: Set<(change: SocketStateChange) => void>;
   private _state: SocketConnectionState = "closed";
   private _userClosed = true;
-  private _suspended = false;
+  private _suspended?: boolean;
   private _attemptClock = 0;
-  private _connecting = false;
+  private _connecting?: boolean;
   // Credentials resolved for the attempt being dialed (`_dialing`), kept afterwards for transports
   // opened outside an attempt (the LongPoll fallback) when the providers are async.
-  private _paramsValue: Params | undefined = undefined;
-  private _tokenValue: string | undefined = undefined;
-  private _dialing = false;
-  private _fallback: FallbackAttempt | null = null;
-  private _uninstallLifecycle: (() => void) | null = null;
-  private _probeTimer: Handle | null = null;
+  private _paramsValue?: Params;
+  private _tokenValue?: string;
+  private _dialing?: boolean;
+  private _fallback?: FallbackAttempt | null;
+  private _uninstallLifecycle?: (() => void) | null;
+  private _probeTimer?: Handle | null;
   // Callbacks of `disconnect()` waiting for the last disconnected transport to finish closing.
-  private _closeWaiters: Array<() => void> | null = null;
+  private _closeWaiters?: Array<() => void> | null;
   // Gave up reconnecting (`reconnect.maxAttempts`): stays down until `connect()`.
-  private _failed = false;
+  private _failed?: boolean;
   private readonly _maxReconnectAttempts: number;
 
   constructor(endPoint: string, opts: SocketOptions = {}) {
@@ -317,7 +317,8 @@ export class Socket {
     this.longpollerTimeout = opts.longpollerTimeout || DEFAULT_LONGPOLLER_TIMEOUT;
     this.params = toFn<Params | PromiseLike<Params>>(opts.params || {});
     this.endPoint = `${endPoint}/websocket`;
-    this.authToken = opts.authToken === undefined || opts.authToken === "" ? undefined : toFn(opts.authToken);
+    // "" means no token, as in phoenix.js.
+    this.authToken = opts.authToken ? toFn(opts.authToken) : undefined;
     this.maxBuffered = opts.maxBuffered ?? Infinity;
     this.onOverflow = opts.onOverflow ?? "drop-oldest";
     this.reconnectTimer = new Timer(() => this._reconnectNow(), (tries) => this.reconnectAfterMs(tries));
@@ -603,7 +604,7 @@ export class Socket {
   }
 
   /** Leaves another channel instance joined or joining `topic` (a new join of it supersedes it). */
-  leaveOpenTopic(topic: string, except: Channel | null = this._joining): void {
+  leaveOpenTopic(topic: string, except: Channel | null | undefined = this._joining): void {
     for (const chan of this._syncTopics().get(topic) || []) {
       if (chan !== except && (chan.isJoined() || chan.isJoining())) {
         this.log("transport", `leaving duplicate topic "${topic}"`);
@@ -919,35 +920,29 @@ export class Socket {
   /** @internal Back to foreground / online / resumed: reconnect now, or probe a live-looking connection. */
   _wake(reason: string): void {
     if (this._userClosed || this._failed) return;
-    if (this.isConnected()) return this._probe(reason);
+    if (this.isConnected()) {
+      // Looks open, but may have slept through a network change: a silent connection is redialed.
+      if (this._probeTimer) return;
+      const conn = this.conn;
+      this.ping(() => this._clearProbe());
+      this._probeTimer = setTimeout(
+        () => {
+          this._probeTimer = null;
+          if (this.conn === conn && !this._userClosed) {
+            this.log("transport", `no answer to the ${reason} probe: reconnecting`);
+            this._abandon(`${reason} probe timeout`);
+          }
+        },
+        Math.min(this._options.probeTimeoutMs ?? 2000, this.heartbeatIntervalMs),
+      );
+      return;
+    }
     if (this._connecting || (this.conn && this.conn.readyState === SOCKET_STATES.connecting)) return;
     if (this._suspended || !this.closeWasClean || this.reconnectTimer.isScheduled()) {
       this._suspended = false;
       this.reconnectTimer.cancel();
       this._startConnect(reason);
     }
-  }
-
-  /** @internal Sends a ping with a short timeout; a silent connection is dropped and redialed. */
-  _probe(reason: string): void {
-    if (!this.isConnected() || this._probeTimer) return;
-    const conn = this.conn;
-    this.ping(() => this._clearProbe());
-    this._probeTimer = setTimeout(
-      () => {
-        this._probeTimer = null;
-        if (this.conn === conn && !this._userClosed) {
-          this.log("transport", `no answer to the ${reason} probe: reconnecting`);
-          this._abandon(`${reason} probe timeout`);
-        }
-      },
-      Math.min(this._options.probeTimeoutMs ?? 2000, this.heartbeatIntervalMs),
-    );
-  }
-
-  /** @internal True while the page/app asked us to wait. */
-  _isSuspended(): boolean {
-    return this._suspended;
   }
 
   /** @internal The reconnect timer fired. */
@@ -1201,7 +1196,7 @@ export class Socket {
     if (uri[1] === "/") return `${this.protocol()}:${uri}`;
     const host = (globalThis as { location?: { host?: unknown } }).location?.host;
     if (!host || typeof host !== "string") {
-      throw new UsageError(`the endpoint "${this.endPoint}" is a relative path, which needs a page location; use an absolute ws:// or wss:// URL here`);
+      throw new UsageError(`relative endpoint "${this.endPoint}" needs a page location: use an absolute ws:// or wss:// URL`);
     }
     return `${this.protocol()}://${host}${uri}`;
   }
