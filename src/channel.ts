@@ -75,9 +75,9 @@ export class Channel<E extends EventMap = UntypedEvents> {
   // One field for object or function params: the function phoenix.js exposes is made only when asked for.
   private _params: ParamsSource = {};
   private _state: ChannelState = "closed";
-  // State listeners and stream ends: plain sets (registration order; a listener may unsubscribe while called).
-  private _listeners: Set<(change: ChannelStateChange) => void> | null = null;
-  private _ends: Set<() => void> | null = null;
+  // State listeners, streams' included: a plain set (registration order; a listener may unsubscribe
+  // while called). `null` tells them the channel is disposed.
+  private _listeners: Set<(change: ChannelStateChange | null) => void> | null = null;
   private _options: ChannelOptions | undefined;
   private _attempts = 0;
   private _failed = false;
@@ -218,8 +218,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
       this.trigger("phx_close", "leave");
     };
     const leavePush = new Push<unknown>(this as unknown as Channel, "phx_leave", {}, timeout);
-    leavePush.receive("ok", onClose).receive("timeout", onClose);
-    leavePush.send();
+    leavePush.receive("ok", onClose).receive("timeout", onClose).send();
     if (!this.canPush()) leavePush.trigger("ok", {});
     return leavePush;
   }
@@ -237,9 +236,8 @@ export class Channel<E extends EventMap = UntypedEvents> {
     this.socket.remove(this as unknown as Channel);
     this._setState("closed", "dispose");
     // Streams end even when the channel was already closed (no state change to see).
-    const ends = this._ends;
-    this._listeners = this._ends = null;
-    if (ends !== null) for (const end of [...ends]) end();
+    this._emit(null);
+    this._listeners = null;
   }
 
   /** `using channel = socket.channel(...)` disposes it at the end of the scope. */
@@ -257,7 +255,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
    */
   onStateChange(callback: (change: ChannelStateChange) => void): () => void {
     assertFunction(callback, "the state change callback");
-    return this._listen((change) => safeCall(callback, change));
+    return this._listen((change) => change && safeCall(callback, change));
   }
 
   /**
@@ -271,15 +269,12 @@ export class Channel<E extends EventMap = UntypedEvents> {
   stream<K extends InEvent<E>>(event: K, options: IterateOptions = {}): AsyncIterableIterator<InPayload<E, K>> {
     return iterate<InPayload<E, K>>((push, end) => {
       const ref = this.on(event, (payload) => push(payload));
-      const unlisten = this._listen(({ to }) => {
-        if (to === "closed" || to === "failed") end();
+      const unlisten = this._listen((change) => {
+        if (!change || change.to === "closed" || change.to === "failed") end();
       });
-      const ends = (this._ends ??= new Set());
-      ends.add(end);
       return () => {
         this.off(event, ref);
         unlisten();
-        ends.delete(end);
       };
     }, options);
   }
@@ -328,7 +323,6 @@ export class Channel<E extends EventMap = UntypedEvents> {
         handled = this.onMessage(event, payload, ref, joinRef);
       } catch (error) {
         rethrowAsync(error);
-        handled = payload;
       }
       if (payload && !handled) {
         this.socket._reportError(new UsageError("channel onMessage callbacks must return the payload"));
@@ -397,23 +391,21 @@ export class Channel<E extends EventMap = UntypedEvents> {
 
   /** @internal The join push got a reply or an outcome. */
   _onJoinReply(status: string, response: unknown): void {
+    let timedOut;
     if (status === "ok") {
       this._attempts = 0;
       this.rejoinTimer.reset();
       this._setState("joined", "joined");
       const buffered = this.pushBuffer;
-      if (buffered.length > 0) {
-        this.pushBuffer = [];
-        for (const push of buffered) {
-          push._buffered = 0;
-          push.send();
-        }
+      this.pushBuffer = [];
+      for (const push of buffered) {
+        push._buffered = 0;
+        push.send();
       }
     } else if (status === "dropped") {
       // The socket buffer dropped the join: stay errored, the next socket open rejoins.
       this._setState("errored", "join dropped");
-    } else if (status === "error" || status === "timeout") {
-      const timedOut = status === "timeout";
+    } else if ((timedOut = status === "timeout") || status === "error") {
       if (timedOut) {
         this._log(`timeout ${this.topic} (${String(this.joinRef())})`, this.joinPush.timeout);
         new Push<unknown>(this as unknown as Channel, "phx_leave", {}, this.timeout).send();
@@ -464,12 +456,10 @@ export class Channel<E extends EventMap = UntypedEvents> {
     const buffer = this.pushBuffer;
     if (buffer.length >= max) {
       const policy = options?.onOverflow ?? socket.onOverflow;
-      if (policy === "reject" || max <= 0) {
-        push._drop("push buffer full");
-        return socket._reportError(new PushError("dropped", undefined, push.event, this.topic));
-      }
-      // The victim leaves the buffer itself as it drops.
-      (buffer[policy === "drop-newest" ? buffer.length - 1 : 0] as Push<unknown>)._drop("push buffer full");
+      // A dropped push leaves the buffer itself.
+      const victim = policy === "reject" || max <= 0 ? push : (buffer[policy === "drop-newest" ? buffer.length - 1 : 0] as Push<unknown>);
+      victim._drop("push buffer full");
+      if (victim === push) return socket._reportError(new PushError("dropped", undefined, push.event, this.topic));
     }
     push._buffered = 1;
     buffer.push(push);
@@ -538,7 +528,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
     if (socket.hasLogger()) socket.log("channel", msg, data);
   }
 
-  private _listen(listener: (change: ChannelStateChange) => void): () => void {
+  private _listen(listener: (change: ChannelStateChange | null) => void): () => void {
     const listeners = (this._listeners ??= new Set());
     listeners.add(listener);
     return () => {
@@ -554,17 +544,15 @@ export class Channel<E extends EventMap = UntypedEvents> {
     }
   }
 
-  private _emit(from: ChannelLifecycleState, to: ChannelLifecycleState, reason: string, error?: unknown): void {
+  /** Tells the listeners of a change, or of the disposal (`from` null). */
+  private _emit(from: ChannelLifecycleState | null, to?: ChannelLifecycleState, reason?: string, error?: unknown): void {
     const listeners = this._listeners;
     if (!listeners?.size) return;
-    const change: ChannelStateChange = {
-      from,
-      to,
-      reason,
-      attempt: this._attempts,
-      nextRetryInMs: this.rejoinTimer.nextDelayMs,
-    };
-    if (error !== undefined) change.error = error;
+    let change: ChannelStateChange | null = null;
+    if (from) {
+      change = { from, to: to as ChannelLifecycleState, reason: reason as string, attempt: this._attempts, nextRetryInMs: this.rejoinTimer.nextDelayMs };
+      if (error !== undefined) change.error = error;
+    }
     // A snapshot: listeners added by a listener wait for the next change.
     for (const listener of [...listeners]) listener(change);
   }

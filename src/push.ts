@@ -147,26 +147,18 @@ export class Push<R = unknown> implements PromiseLike<R> {
     onfulfilled?: ((value: R) => T1 | PromiseLike<T1>) | null,
     onrejected?: ((reason: PushError) => T2 | PromiseLike<T2>) | null,
   ): Promise<T1 | T2> {
-    let promise = this._promise;
-    if (promise === null) {
-      promise = this._promise = new Promise<R>((resolve, reject) => {
-        this._settle = ({ status, response }) => {
-          this._settle = null;
-          if (status === "ok") resolve(response as R);
-          else
-            reject(
-              new PushError(
-                status === "timeout" || status === "dropped" ? status : "error",
-                status === "timeout" ? undefined : response,
-                this.event,
-                this.channel.topic,
-              ),
-            );
-        };
+    // Made on first use, so an ignored push never produces an unhandled rejection.
+    return (this._promise ??= new Promise<R>((resolve, reject) => {
+      const settle = (this._settle = ({ status, response }) => {
+        this._settle = null;
+        if (status === "ok") resolve(response as R);
+        else {
+          const timedOut = status === "timeout";
+          reject(new PushError(timedOut || status === "dropped" ? status : "error", timedOut ? undefined : response, this.event, this.channel.topic));
+        }
       });
-      if (this.receivedResp !== null) this._settle!(this.receivedResp);
-    }
-    return promise.then(onfulfilled, onrejected as ((reason: unknown) => T2 | PromiseLike<T2>) | null);
+      if (this.receivedResp !== null) settle(this.receivedResp);
+    })).then(onfulfilled, onrejected as ((reason: unknown) => T2 | PromiseLike<T2>) | null);
   }
 
   /** Like `Promise.prototype.catch`. */
@@ -212,12 +204,10 @@ export class Push<R = unknown> implements PromiseLike<R> {
       if (where === 2) this.channel.socket._unbufferSend(this as Push<unknown>);
       else {
         const buffer = this.channel.pushBuffer;
+        const i = buffer.indexOf(this as Push<unknown>);
         // Buffered pushes mostly end in order, so the head is the usual case (and shift() is cheap there).
-        if (buffer[0] === this) buffer.shift();
-        else {
-          const i = buffer.indexOf(this as Push<unknown>);
-          if (i !== -1) buffer.splice(i, 1);
-        }
+        if (i === 0) buffer.shift();
+        else if (i > 0) buffer.splice(i, 1);
       }
     }
     this.cancelRefEvent();
@@ -234,7 +224,7 @@ export class Push<R = unknown> implements PromiseLike<R> {
       const hook = hooks[i] as Hook;
       if (hook.status === status) safeCall(hook.callback, response);
     }
-    if (this._settle !== null) this._settle(reply);
+    this._settle?.(reply);
   }
 
   /** Forgets the ref's reply registration. */
@@ -243,18 +233,14 @@ export class Push<R = unknown> implements PromiseLike<R> {
     if (ref == null) return;
     const replies = this.channel.socket._replies;
     const key = String(ref);
-    const head = replies.get(key);
-    if (head === this) {
-      if (this._sameRef === null) replies.delete(key);
-      else replies.set(key, this._sameRef);
+    const next = this._sameRef;
+    let p: Push<unknown> | null | undefined = replies.get(key);
+    if (p === this) {
+      if (next === null) replies.delete(key);
+      else replies.set(key, next);
     } else {
       // Only when makeRef() repeats itself (a test stub): unlink from the chain of that ref.
-      for (let p: Push<unknown> | null | undefined = head; p; p = p._sameRef) {
-        if (p._sameRef === this) {
-          p._sameRef = this._sameRef;
-          break;
-        }
-      }
+      for (; p; p = p._sameRef) if (p._sameRef === this) p._sameRef = next;
     }
     this._sameRef = null;
   }
