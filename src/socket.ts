@@ -96,8 +96,6 @@ interface FallbackAttempt {
   established: boolean;
 }
 
-type Handle = ReturnType<typeof setTimeout>;
-
 /** One socket state transition, as `onStateChange` and `states()` report it. */
 export type SocketStateChange = StateChange<SocketConnectionState>;
 
@@ -127,18 +125,26 @@ function tokenOf(t: unknown): string | undefined {
   return t === "" || t == null ? undefined : String(t);
 }
 
+function isRef(value: unknown): value is string | null {
+  return value === null || typeof value === "string";
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function serialize(obj: Params, parentKey: string | null, out: string[]): void {
-  for (const key of Object.keys(obj)) {
+/** `key=value` pairs in Phoenix's `a[b]=c` form. */
+function serialize(obj: Params, parentKey?: string): string[] {
+  return Object.keys(obj).flatMap((key) => {
     const paramKey = parentKey ? `${parentKey}[${key}]` : key;
     const value = obj[key];
     // null is an object to phoenix.js's serializer too: it adds nothing to the URL.
-    if (typeof value !== "object") out.push(`${encodeURIComponent(paramKey)}=${encodeURIComponent(String(value))}`);
-    else if (value) serialize(value as Params, paramKey, out);
-  }
+    return typeof value !== "object"
+      ? `${encodeURIComponent(paramKey)}=${encodeURIComponent(String(value))}`
+      : value
+        ? serialize(value as Params, paramKey)
+        : [];
+  });
 }
 
 /** A heartbeat message, shaped as phoenix.js passes it to `socket.push` (no `join_ref` key). */
@@ -148,9 +154,8 @@ function heartbeat(ref: string): Message {
 
 /** Appends params to a URL in Phoenix's `a[b]=c` form. */
 export function appendParams(url: string, params: Params): string {
-  const parts: string[] = [];
-  serialize(params, null, parts);
-  return parts.length ? `${url}${url.includes("?") ? "&" : "?"}${parts.join("&")}` : url;
+  const query = serialize(params).join("&");
+  return query ? `${url}${url.includes("?") ? "&" : "?"}${query}` : url;
 }
 
 /**
@@ -241,9 +246,9 @@ export class Socket {
   /** The current transport instance. */
   conn: Conn | null = null;
   /** Timer that sends the next heartbeat. */
-  heartbeatTimer: Handle | null = null;
+  heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
   /** Timer that declares the pending heartbeat lost. */
-  heartbeatTimeoutTimer: Handle | null = null;
+  heartbeatTimeoutTimer: ReturnType<typeof setTimeout> | null = null;
   /** Ref of the heartbeat awaiting its reply. */
   pendingHeartbeatRef: string | null = null;
   /** Schedules reconnects. */
@@ -253,7 +258,7 @@ export class Socket {
   /** The long-poll fallback window, if any. */
   longPollFallbackMs: number | undefined;
   /** Timer of the long-poll fallback. */
-  fallbackTimer: Handle | null = null;
+  fallbackTimer: ReturnType<typeof setTimeout> | null = null;
   /** True once WebSocket opened and answered a ping here. */
   primaryPassedHealthCheck = false;
   /** Storage of the fallback memory. */
@@ -290,7 +295,7 @@ export class Socket {
   private _dialing?: boolean;
   private _fallback?: FallbackAttempt | null;
   private _uninstallLifecycle?: (() => void) | null;
-  private _probeTimer?: Handle | null;
+  private _probeTimer?: ReturnType<typeof setTimeout> | null;
   // Callbacks of `disconnect()` waiting for the last disconnected transport to finish closing.
   private _closeWaiters?: Array<() => void> | null;
   // Gave up reconnecting (`reconnect.maxAttempts`): stays down until `connect()`.
@@ -712,24 +717,13 @@ export class Socket {
       } catch {
         frame = undefined;
       }
-      if (Array.isArray(frame) && frame.length === 5) {
-        const joinRef: unknown = frame[0];
-        const ref: unknown = frame[1];
-        const topic: unknown = frame[2];
-        const event: unknown = frame[3];
-        if (
-          (joinRef === null || typeof joinRef === "string") &&
-          (ref === null || typeof ref === "string") &&
-          typeof topic === "string" &&
-          typeof event === "string"
-        ) {
-          try {
-            this._route(joinRef, ref, topic, event, frame[4], null);
-          } catch (error) {
-            this._reportError(error);
-          }
-          return;
+      if (Array.isArray(frame) && frame.length === 5 && isRef(frame[0]) && isRef(frame[1]) && typeof frame[2] === "string" && typeof frame[3] === "string") {
+        try {
+          this._route(frame[0], frame[1], frame[2], frame[3], frame[4], null);
+        } catch (error) {
+          this._reportError(error);
         }
+        return;
       }
     }
     let msg: Message | undefined;
@@ -786,18 +780,16 @@ export class Socket {
     const waiters = (this._closeWaiters = [callback]);
     let waited = 0;
     const finish = (): void => {
-      clearTimeout(timer);
+      clearInterval(timer);
       conn.onclose = noop;
       if (this._closeWaiters === waiters) this._closeWaiters = null;
       // Taken one by one so a waiter added by a callback still runs.
       while (waiters.length) safeCall(waiters.shift()!);
     };
-    const poll = (): void => {
-      if (closed() || (waited += DISCONNECT_POLL_MS) >= DISCONNECT_CLOSE_WAIT_MS) finish();
-      else timer = setTimeout(poll, DISCONNECT_POLL_MS);
-    };
     conn.onclose = finish;
-    let timer = setTimeout(poll, DISCONNECT_POLL_MS);
+    const timer = setInterval(() => {
+      if (closed() || (waited += DISCONNECT_POLL_MS) >= DISCONNECT_CLOSE_WAIT_MS) finish();
+    }, DISCONNECT_POLL_MS);
   }
 
   // ------------------------------------------------------------------ additions
@@ -1107,12 +1099,11 @@ export class Socket {
   private _route(join_ref: string | null, ref: string | null, topic: string, event: string, payload: unknown, msg: Message | null): void {
     if (ref !== null && ref === this.pendingHeartbeatRef) this._beat();
     if (this.logger !== null) {
-      const status = payload !== null && typeof payload === "object" ? (payload as { status?: unknown }).status : undefined;
+      const status = (payload as { status?: unknown } | null)?.status;
       this.log("receive", `${typeof status === "string" ? status : ""} ${topic} ${event} ${ref ? `(${ref})` : ""}`, payload);
     }
-    const channels = this.channels;
-    const list = (channels === this._indexed && channels.length === this._indexedLength ? this._topics : this._syncTopics()).get(topic);
-    if (list !== undefined) {
+    const list = this._syncTopics().get(topic);
+    if (list) {
       // The list is replaced, never mutated, when channels come and go: iterating it is safe.
       for (let i = 0; i < list.length; i++) {
         const chan = list[i] as Channel;
@@ -1124,12 +1115,10 @@ export class Socket {
       const message: Message = msg ?? { join_ref, ref, topic, event, payload };
       for (let i = 0, n = callbacks.length; i < n; i++) safeCall((callbacks[i] as [string, MessageCallback])[1], message);
     }
-    if (ref && this._pings.size > 0) {
-      const ping = this._pings.get(ref);
-      if (ping !== undefined) {
-        this._pings.delete(ref);
-        safeCall(ping[1], Date.now() - ping[0]);
-      }
+    const ping = ref && this._pings.size ? this._pings.get(ref) : undefined;
+    if (ping) {
+      this._pings.delete(ref!);
+      safeCall(ping[1], Date.now() - ping[0]);
     }
   }
 
