@@ -86,7 +86,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
   private _hasReplyBindings = false;
 
   constructor(topic: string, params: ParamsInput | undefined, socket: Socket, options?: ChannelOptions) {
-    if (typeof topic !== "string") throw new UsageError(`channel topic must be a string, got ${typeof topic}`);
+    assertString("channel topic", topic);
     this.topic = topic;
     this.params = params;
     this.socket = socket;
@@ -131,11 +131,10 @@ export class Channel<E extends EventMap = UntypedEvents> {
    */
   join(timeout: number = this.timeout): Push<JoinReplyOf<E>> {
     if (this.joinedOnce) {
-      const self = this as unknown as Channel;
-      if (!this._failed && (this._state !== "closed" || this.socket._hasChannel(self))) {
+      if (!this._failed && (this._state !== "closed" || this.socket._hasChannel(this as unknown as Channel))) {
         throw new UsageError(`tried to join multiple times: join "${this.topic}" once per channel instance`);
       }
-      this.socket._addChannel(self);
+      this.socket._addChannel(this as unknown as Channel);
       // A fresh promise for the new join.
       const push = this.joinPush;
       push._promise = push._settle = null;
@@ -165,7 +164,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
    * @returns a ref for `off(event, ref)`.
    */
   on<K extends InEvent<E>>(event: K, callback: BindingCallback<InPayload<E, K>>): number {
-    assertEvent("on", event);
+    assertString("channel.on() event", event);
     assertFunction(callback, `the "${event}" callback`);
     if (event.startsWith("chan_reply_")) this._hasReplyBindings = true;
     const ref = this.bindingRef++;
@@ -192,7 +191,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
    * @throws UsageError when `join()` was never called.
    */
   push<K extends OutEvent<E>>(event: K, payload?: OutPayload<E, K>, timeout: number = this.timeout): Push<ReplyOf<E, K>> {
-    assertEvent("push", event);
+    assertString("channel.push() event", event);
     if (!this.joinedOnce) throw new UsageError(`tried to push "${event}" to "${this.topic}" before joining`);
     // Any falsy payload (undefined, null) is sent as {}, as phoenix.js does.
     const push = new Push<ReplyOf<E, K>>(this as unknown as Channel, event, payload || {}, timeout);
@@ -292,24 +291,27 @@ export class Channel<E extends EventMap = UntypedEvents> {
     }
     this._setState("joining", "join");
     const clock = ++this._paramsClock;
-    const send = (params: Params | undefined): void => {
-      this.joinPush._payload = params ?? {};
-      this.joinPush.resend(timeout);
+    // Params come as a value, from a function, or later from a promise (fresh credentials): used
+    // only while this join is still the current one.
+    const next = (ok: boolean, value: unknown): void => {
+      if (clock !== this._paramsClock || this._state !== "joining") return;
+      if (ok) {
+        this.joinPush._payload = value ?? {};
+        this.joinPush.resend(timeout);
+      } else {
+        this.socket._reportError(value);
+        this._state = "errored";
+        this._retry("join params failed", value);
+      }
     };
-    let params: Params | PromiseLike<Params>;
     try {
       const p = this._params;
-      params = typeof p === "function" ? p() : p;
+      const params = typeof p === "function" ? p() : p;
+      if (isThenable(params)) params.then((value) => next(true, value), (error: unknown) => next(false, error));
+      else next(true, params);
     } catch (error) {
-      return this._paramsFailed(error);
+      next(false, error);
     }
-    if (!isThenable(params)) return send(params);
-    // Fresh credentials: wait for them, unless the channel moved on meanwhile.
-    const current = (): boolean => clock === this._paramsClock && this._state === "joining";
-    params.then(
-      (value) => current() && send(value),
-      (error: unknown) => current() && this._paramsFailed(error),
-    );
   }
 
   /**
@@ -407,7 +409,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
       this._setState("errored", "join dropped");
     } else if ((timedOut = status === "timeout") || status === "error") {
       if (timedOut) {
-        this._log(`timeout ${this.topic} (${String(this.joinRef())})`, this.joinPush.timeout);
+        this._log(`timeout ${this.topic} (${this.joinRef()})`, this.joinPush.timeout);
         new Push<unknown>(this as unknown as Channel, "phx_leave", {}, this.timeout).send();
         this.joinPush.reset();
         // A timeout has no server reply for `stopOn` to judge, nor an error to report.
@@ -443,10 +445,8 @@ export class Channel<E extends EventMap = UntypedEvents> {
   _dropBuffered(reason: string): void {
     const buffered = this.pushBuffer;
     this.pushBuffer = [];
-    for (const push of buffered) {
-      push._buffered = 0;
-      push._drop(reason);
-    }
+    // Each leaves the (old) buffer by itself.
+    for (const push of buffered) push._drop(reason);
   }
 
   private _buffer(push: Push<unknown>): void {
@@ -492,12 +492,6 @@ export class Channel<E extends EventMap = UntypedEvents> {
     this._emit("joining", "errored", reason, error);
   }
 
-  private _paramsFailed(error: unknown): void {
-    this.socket._reportError(error);
-    this._state = "errored";
-    this._retry("join params failed", error);
-  }
-
   /** Stops the rejoin timer, the join push's timer and reply registration, and any pending params lookup. */
   private _halt(): void {
     this.rejoinTimer.reset();
@@ -508,7 +502,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
 
   private _onClose(): void {
     this._halt();
-    this._log(`close ${this.topic} ${String(this.joinRef())}`);
+    this._log(`close ${this.topic} ${this.joinRef()}`);
     this._setState("closed", "closed");
     this.socket.remove(this as unknown as Channel);
   }
@@ -562,8 +556,8 @@ function rejoinTick(channel: Channel): void {
   if (channel.socket.isConnected()) channel.rejoin();
 }
 
-function assertEvent(method: string, event: unknown): void {
-  if (typeof event !== "string") throw new UsageError(`channel.${method}() takes an event name string, got ${typeof event}`);
+function assertString(what: string, value: unknown): void {
+  if (typeof value !== "string") throw new UsageError(`${what} must be a string, got ${typeof value}`);
 }
 
 /** A reply payload as a push takes it: a malformed one still ends the push (as an error), never leaves it waiting. */
