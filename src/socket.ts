@@ -18,7 +18,7 @@ import {
   type Message,
 } from "./protocol";
 import { ConnectionError, DecodeError, PhxError, UsageError } from "./errors";
-import { decodeV1, decodeV2, encodeV1, encodeV2, type RawFrame } from "./serializer";
+import { Serializer, V1Serializer, decodeV1, decodeV2, encodeV1, encodeV2, type RawFrame } from "./serializer";
 import { defaultReconnectAfterMs, defaultRejoinAfterMs, type BackoffFn } from "./backoff";
 import { Timer } from "./timer";
 import { Channel } from "./channel";
@@ -109,12 +109,6 @@ export const DISCONNECT_CLOSE_WAIT_MS = 1500;
 const DISCONNECT_POLL_MS = 150;
 
 const LP = LongPoll as unknown as TransportConstructor;
-
-// The default serializers, compared by identity so the hot paths can skip the callback form.
-const enc1: Encoder = (msg, cb) => cb(encodeV1(msg));
-const enc2: Encoder = (msg, cb) => cb(encodeV2(msg));
-const dec1: Decoder = (raw, cb) => cb(decodeV1(raw));
-const dec2: Decoder = (raw, cb) => cb(decodeV2(raw));
 
 function toFn<T>(value: T | (() => T)): () => T {
   return typeof value === "function" ? (value as () => T) : () => value;
@@ -312,8 +306,10 @@ export class Socket {
     const v1 = (this.vsn = opts.vsn || DEFAULT_VSN) === VSN_1;
     // LongPoll always speaks the default serializer, as in phoenix.js.
     const custom = this.transport !== LP;
-    this.encode = (custom && opts.encode) || (v1 ? enc1 : enc2);
-    this.decode = (custom && opts.decode) || (v1 ? dec1 : dec2);
+    // The defaults are compared by identity on the hot paths, which then skip the callback form.
+    const serializer = v1 ? V1Serializer : Serializer;
+    this.encode = (custom && opts.encode) || serializer.encode;
+    this.decode = (custom && opts.decode) || serializer.decode;
     this.binaryType = opts.binaryType || "arraybuffer";
     this.heartbeatIntervalMs = opts.heartbeatIntervalMs || DEFAULT_HEARTBEAT_INTERVAL_MS;
     this.rejoinAfterMs = opts.rejoinAfterMs || defaultRejoinAfterMs;
@@ -707,7 +703,7 @@ export class Socket {
   onConnMessage(rawMessage: { data: RawFrame }): void {
     const data = (rawMessage == null ? undefined : rawMessage.data) as RawFrame;
     const decode = this.decode;
-    if (typeof data === "string" && decode === dec2) {
+    if (typeof data === "string" && decode === Serializer.decode) {
       // Fast path for the common V2 text frame: validate in place and route without building a
       // Message object (one is made only if someone listens with onMessage). Anything odd falls
       // through to the full decoder, which names the problem.
@@ -728,8 +724,8 @@ export class Socket {
     }
     let msg: Message | undefined;
     try {
-      if (decode === dec2) msg = decodeV2(data);
-      else if (decode === dec1) msg = decodeV1(data);
+      if (decode === Serializer.decode) msg = decodeV2(data);
+      else if (decode === V1Serializer.decode) msg = decodeV1(data);
       else decode(data, (m) => (msg = m));
     } catch (error) {
       this._reportError(
@@ -1127,8 +1123,8 @@ export class Socket {
     if (conn === null) return;
     const encode = this.encode;
     try {
-      if (encode === enc2) conn.send(encodeV2(data));
-      else if (encode === enc1) conn.send(encodeV1(data));
+      if (encode === Serializer.encode) conn.send(encodeV2(data));
+      else if (encode === V1Serializer.encode) conn.send(encodeV1(data));
       else encode(data, (frame) => conn.send(frame));
     } catch (error) {
       this._reportError(error);
@@ -1148,12 +1144,13 @@ export class Socket {
     const buffer = this.sendBuffer;
     if (buffer.length >= this.maxBuffered) {
       const policy = this.onOverflow;
-      const victim = policy === "reject" || this.maxBuffered <= 0 ? entry : policy === "drop-newest" ? buffer.pop() : buffer.shift();
-      const push = victim && victim.push;
+      // An empty buffer (a bound of 0) has nothing older to give up: the new entry goes.
+      const victim = (policy !== "reject" && (policy === "drop-newest" ? buffer.pop() : buffer.shift())) || entry;
+      const push = victim.push;
       if (push) {
         push._buffered = 0;
         push._drop("send buffer full");
-      } else if (victim) {
+      } else {
         this._reportError(new ConnectionError("a message was dropped: the send buffer is full"));
       }
       if (victim === entry) return;
