@@ -703,39 +703,35 @@ export class Socket {
   onConnMessage(rawMessage: { data: RawFrame }): void {
     const data = (rawMessage == null ? undefined : rawMessage.data) as RawFrame;
     const decode = this.decode;
+    // Fast path for the common V2 text frame: validate in place and route without building a
+    // Message object (one is made only if someone listens with onMessage). Anything odd goes
+    // to the full decoder, which names the problem.
+    // Typed as the shape the checks below establish before it is used.
+    let frame: [string | null, string | null, string, string, unknown] | undefined;
+    let msg: Message | undefined;
     if (typeof data === "string" && decode === Serializer.decode) {
-      // Fast path for the common V2 text frame: validate in place and route without building a
-      // Message object (one is made only if someone listens with onMessage). Anything odd falls
-      // through to the full decoder, which names the problem.
-      let frame: unknown;
       try {
         frame = JSON.parse(data);
       } catch {
-        frame = undefined;
+        /* the decoder reports it */
       }
-      if (Array.isArray(frame) && frame.length === 5 && isRef(frame[0]) && isRef(frame[1]) && typeof frame[2] === "string" && typeof frame[3] === "string") {
-        try {
-          this._route(frame[0], frame[1], frame[2], frame[3], frame[4], null);
-        } catch (error) {
-          this._reportError(error);
-        }
+    }
+    if (!(Array.isArray(frame) && frame.length === 5 && isRef(frame[0]) && isRef(frame[1]) && typeof frame[2] === "string" && typeof frame[3] === "string")) {
+      try {
+        if (decode === Serializer.decode) msg = decodeV2(data);
+        else if (decode === V1Serializer.decode) msg = decodeV1(data);
+        else decode(data, (m) => (msg = m));
+      } catch (error) {
+        this._reportError(
+          error instanceof PhxError ? error : new DecodeError("unsupported_frame", `the decoder failed: ${String(error)}`, data, { cause: error }),
+        );
         return;
       }
+      if (msg === undefined) return;
     }
-    let msg: Message | undefined;
     try {
-      if (decode === Serializer.decode) msg = decodeV2(data);
-      else if (decode === V1Serializer.decode) msg = decodeV1(data);
-      else decode(data, (m) => (msg = m));
-    } catch (error) {
-      this._reportError(
-        error instanceof PhxError ? error : new DecodeError("unsupported_frame", `the decoder failed: ${String(error)}`, data, { cause: error }),
-      );
-      return;
-    }
-    if (msg === undefined) return;
-    try {
-      this._route(msg.join_ref, msg.ref, msg.topic, msg.event, msg.payload, msg);
+      if (msg) this._route(msg.join_ref, msg.ref, msg.topic, msg.event, msg.payload, msg);
+      else this._route(frame![0], frame![1], frame![2], frame![3], frame![4], null);
     } catch (error) {
       this._reportError(error);
     }
@@ -751,36 +747,29 @@ export class Socket {
     this._pings.clear();
     // Rejoins wait for the next open anyway; a pending one must not outlive the socket.
     this._resetRejoins();
-    const end = (): void => this._setState(this._suspended ? "waiting" : "closed", "disconnect");
-    if (!conn) {
-      end();
-      // The previous transport is still closing: this caller waits for the same close.
-      if (callback) this._closeWaiters ? this._closeWaiters.push(callback) : safeCall(callback);
-      return;
+    if (conn) {
+      this._setState("closing", "disconnect");
+      // A join still waiting to go out (connecting) stays joining: the next connection sends it.
+      if (this._shut(conn, code, reason)) this.triggerChanError();
     }
-    this._setState("closing", "disconnect");
-    // A join still waiting to go out (connecting) stays joining: the next connection sends it.
-    if (this._shut(conn, code, reason)) this.triggerChanError();
-    end();
-    this._emit("close", { type: "close", code: code ?? WS_CLOSE_NORMAL, reason: reason ?? "", wasClean: true });
-    if (callback) this._afterClosed(conn, callback);
-  }
-
-  /**
-   * Calls `callback` once `conn` (already detached) has closed, or after the bounded wait.
-   * Installed after `close()` was called: a transport that closed synchronously is done now.
-   */
-  private _afterClosed(conn: Conn, callback: () => void): void {
+    this._setState(this._suspended ? "waiting" : "closed", "disconnect");
+    if (conn) this._emit("close", { type: "close", code: code ?? WS_CLOSE_NORMAL, reason: reason ?? "", wasClean: true });
+    if (!callback) return;
+    // `callback` runs once the transport has closed, or after the bounded wait. With no transport,
+    // a caller waits for the previous one if it is still closing, else runs now.
+    const waiters = this._closeWaiters;
+    if (!conn) return waiters ? void waiters.push(callback) : safeCall(callback);
     const closed = (): boolean => conn.readyState === SOCKET_STATES.closed;
+    // Checked after close(): a transport that closed synchronously is done now.
     if (closed()) return safeCall(callback);
-    const waiters = (this._closeWaiters = [callback]);
+    const mine = (this._closeWaiters = [callback]);
     let waited = 0;
     const finish = (): void => {
       clearInterval(timer);
       conn.onclose = noop;
-      if (this._closeWaiters === waiters) this._closeWaiters = null;
+      if (this._closeWaiters === mine) this._closeWaiters = null;
       // Taken one by one so a waiter added by a callback still runs.
-      while (waiters.length) safeCall(waiters.shift()!);
+      while (mine.length) safeCall(mine.shift()!);
     };
     conn.onclose = finish;
     const timer = setInterval(() => {
