@@ -73,7 +73,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
   onMessage: (event: string, payload: unknown, ref?: string | null, joinRef?: string | null) => unknown = passThrough;
 
   // One field for object or function params: the function phoenix.js exposes is made only when asked for.
-  private _params: ParamsSource = {};
+  private _params!: ParamsSource;
   private _state: ChannelState = "closed";
   // State listeners, streams' included: a plain set (registration order; a listener may unsubscribe
   // while called). `null` tells them the channel is disposed.
@@ -300,8 +300,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
         this.joinPush.resend(timeout);
       } else {
         this.socket._reportError(value);
-        this._state = "errored";
-        this._retry("join params failed", value);
+        this._errored("joining", "join params failed", value);
       }
     };
     try {
@@ -418,7 +417,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
       this._attempts++;
       this._state = "errored";
       if (this._shouldStop(response)) this._fail(timedOut ? "join timed out" : "join refused", response);
-      else this._retry(timedOut ? "join timeout" : "join error", response);
+      else this._errored("joining", timedOut ? "join timeout" : "join error", response);
     }
   }
 
@@ -486,10 +485,11 @@ export class Channel<E extends EventMap = UntypedEvents> {
     this._log(`gave up joining ${this.topic}: ${reason}`, reply);
   }
 
-  /** The join failed (state already errored): retry on the rejoin schedule while connected. */
-  private _retry(reason: string, error?: unknown): void {
-    if (this.socket.isConnected()) this.rejoinTimer.scheduleTimeout();
-    this._emit("joining", "errored", reason, error);
+  /** Errored: retry on the rejoin schedule while connected (unless the channel gave up). */
+  private _errored(from: ChannelState, reason: string, error: unknown): void {
+    this._state = "errored";
+    if (this.socket.isConnected() && !this._failed) this.rejoinTimer.scheduleTimeout();
+    if (from !== "errored") this._emit(from, "errored", reason, error);
   }
 
   /** Stops the rejoin timer, the join push's timer and reply registration, and any pending params lookup. */
@@ -511,10 +511,8 @@ export class Channel<E extends EventMap = UntypedEvents> {
     this._log(`error ${this.topic}`, reason);
     const from = this._state;
     if (from === "joining") this.joinPush.reset();
-    this._state = "errored";
     this._paramsClock++;
-    if (this.socket.isConnected() && !this._failed) this.rejoinTimer.scheduleTimeout();
-    if (from !== "errored") this._emit(from, "errored", "error", reason);
+    this._errored(from, "error", reason);
   }
 
   private _log(msg: string, data?: unknown): void {
