@@ -271,8 +271,8 @@ export class Socket {
   /** @internal Channels by topic, built from `channels` (see `_syncTopics`). */
   private readonly _topics = new Map<string, Channel[]>();
   /** The `channels` array and length `_topics` was built from. */
-  private _indexed: Channel[] = this.channels;
-  private _indexedLength = 0;
+  private _indexed?: Channel[];
+  private _indexedLength?: number;
   /** `ping()` callbacks and their start times, by ref. */
   private readonly _pings = new Map<string, [number, (rtt: number) => void]>();
   private readonly _options: SocketOptions;
@@ -325,7 +325,7 @@ export class Socket {
     this.reconnectTimer = new Timer(() => this._reconnectNow(), (tries) => this.reconnectAfterMs(tries));
     const max = (this._maxReconnectAttempts = opts.reconnect?.maxAttempts ?? Infinity);
     if (max !== Infinity && !(Number.isInteger(max) && max >= 0)) {
-      throw new UsageError(`reconnect.maxAttempts must be a whole number >= 0 or Infinity, got ${String(max)}`);
+      throw new UsageError(`reconnect.maxAttempts must be an integer >= 0 or Infinity, got ${String(max)}`);
     }
   }
 
@@ -667,7 +667,7 @@ export class Socket {
     this.clearHeartbeats();
     this.triggerChanError();
     if (!this.closeWasClean && !this._userClosed) {
-      this._scheduleReconnect("transport closed", new ConnectionError(`the connection closed (code ${String(event.code)})`, { cause: event }));
+      this._scheduleReconnect("transport closed", new ConnectionError(`connection closed (code ${String(event.code)})`, { cause: event }));
     } else {
       this._setState("closed", "transport closed");
     }
@@ -1031,7 +1031,7 @@ export class Socket {
     this._halt();
     this.clearHeartbeats();
     const failure = new ConnectionError(
-      `gave up reconnecting after ${tries} attempt${tries === 1 ? "" : "s"} (${reason}); call connect() to try again`,
+      `gave up reconnecting after ${tries} attempt(s) (${reason}); call connect() to retry`,
       { cause: error },
     );
     this.log("transport", failure.message, error);
@@ -1140,7 +1140,7 @@ export class Socket {
         push._buffered = 0;
         push._drop("send buffer full");
       } else {
-        this._reportError(new ConnectionError("a message was dropped: the send buffer is full"));
+        this._reportError(new ConnectionError("send buffer full: a message was dropped"));
       }
       if (victim === entry) return;
     }
@@ -1171,7 +1171,7 @@ export class Socket {
     if (uri[1] === "/") return `${this.protocol()}:${uri}`;
     const host = (globalThis as { location?: { host?: unknown } }).location?.host;
     if (!host || typeof host !== "string") {
-      throw new UsageError(`relative endpoint "${this.endPoint}" needs a page location: use an absolute ws:// or wss:// URL`);
+      throw new UsageError(`relative endpoint "${this.endPoint}" needs a page location: use a ws:// or wss:// URL`);
     }
     return `${this.protocol()}://${host}${uri}`;
   }
@@ -1189,7 +1189,7 @@ export class Socket {
     if (from === to && to !== "reconnecting") return;
     this._state = to;
     const listeners = this._listeners;
-    if (!listeners || !listeners.size) return;
+    if (!listeners?.size) return;
     const tries = this.reconnectTimer.tries;
     const change: SocketStateChange = {
       from,
