@@ -414,10 +414,17 @@ export class Channel<E extends EventMap = UntypedEvents> {
         // A timeout has no server reply for `stopOn` to judge, nor an error to report.
         response = undefined;
       }
+      const reason = `join ${status}`;
       this._attempts++;
       this._state = "errored";
-      if (this._shouldStop(response)) this._fail(timedOut ? "join timed out" : "join refused", response);
-      else this._errored("joining", timedOut ? "join timeout" : "join error", response);
+      if (this._shouldStop(response)) {
+        // Give up: no more rejoins (not even on reconnect) until `join()` is called again.
+        this._failed = true;
+        this.rejoinTimer.reset();
+        this._dropBuffered(`channel failed: ${reason}`);
+        this._emit("errored", "failed", reason, response);
+        this._log(`gave up joining ${this.topic}: ${reason}`, response);
+      } else this._errored("joining", reason, response);
     }
   }
 
@@ -475,14 +482,6 @@ export class Channel<E extends EventMap = UntypedEvents> {
       }
     }
     return this._attempts >= (policy.maxAttempts ?? Infinity);
-  }
-
-  private _fail(reason: string, reply: unknown): void {
-    this._failed = true;
-    this.rejoinTimer.reset();
-    this._dropBuffered(`channel failed: ${reason}`);
-    this._emit("errored", "failed", reason, reply);
-    this._log(`gave up joining ${this.topic}: ${reason}`, reply);
   }
 
   /** Errored: retry on the rejoin schedule while connected (unless the channel gave up). */

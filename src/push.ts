@@ -176,12 +176,9 @@ export class Push<R = unknown> implements PromiseLike<R> {
 
   /** Delivers a reply (or a local outcome such as "timeout") to the hooks. */
   trigger(status: string, response: unknown): void {
-    if (this.ref == null) {
-      if (status === "dropped") this._onReply({ status, response });
-      return;
-    }
-    // Through the channel, as phoenix.js does: onMessage hooks and refEvent bindings see it.
-    this.channel.trigger(this.refEvent as string, { status, response });
+    // Through the channel, as phoenix.js does: onMessage hooks and refEvent bindings see it. An
+    // unsent push has no refEvent, so nothing hears it (as in phoenix.js).
+    if (this.ref != null) this.channel.trigger(this.refEvent as string, { status, response });
   }
 
   /** @internal A reply (or an outcome: timeout, dropped) arrived for this push. */
