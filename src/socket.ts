@@ -164,25 +164,34 @@ export function encodeAuthToken(token: string): string {
 /** Wraps a storage so a throwing or missing one (private mode, Node, React Native) falls back to memory. */
 function safeStorage(given: StorageLike | undefined): StorageLike {
   const memory = new Map<string, string>();
-  // Every call may throw (a SecurityError for sessionStorage itself, a quota error): memory answers then.
-  const use = <T>(act: (s: StorageLike) => T, fallback?: () => T): T | undefined => {
-    try {
-      const s = given || (globalThis as { sessionStorage?: StorageLike }).sessionStorage;
-      if (s) return act(s);
-    } catch {
-      /* memory below */
-    }
-    return fallback && fallback();
-  };
+  // Looked up at each call, inside the try: touching sessionStorage itself may throw (a
+  // SecurityError), and so may any call (a quota error). Memory answers then.
+  const store = (): StorageLike | undefined => given || (globalThis as { sessionStorage?: StorageLike }).sessionStorage;
   return {
-    getItem: (key) => use((s) => s.getItem(key), () => memory.get(key) ?? null) as string | null,
+    getItem(key) {
+      try {
+        const s = store();
+        if (s) return s.getItem(key);
+      } catch {
+        /* memory below */
+      }
+      return memory.get(key) ?? null;
+    },
     setItem(key, value) {
       memory.set(key, value);
-      use((s) => s.setItem(key, value));
+      try {
+        store()?.setItem(key, value);
+      } catch {
+        /* kept in memory */
+      }
     },
     removeItem(key) {
       memory.delete(key);
-      use((s) => s.removeItem(key));
+      try {
+        store()?.removeItem(key);
+      } catch {
+        /* removed from memory */
+      }
     },
   };
 }
@@ -1166,14 +1175,17 @@ export class Socket {
   }
 
   private _url(params: Params): string {
-    const uri = appendParams(appendParams(this.endPoint, params), { vsn: this.vsn });
+    let uri = appendParams(appendParams(this.endPoint, params), { vsn: this.vsn });
     if (uri[0] !== "/") return uri;
-    if (uri[1] === "/") return `${this.protocol()}:${uri}`;
-    const host = (globalThis as { location?: { host?: unknown } }).location?.host;
-    if (!host || typeof host !== "string") {
-      throw new UsageError(`relative endpoint "${this.endPoint}" needs a page location: use a ws:// or wss:// URL`);
+    if (uri[1] !== "/") {
+      // A path: on the page's host.
+      const host = (globalThis as { location?: { host?: unknown } }).location?.host;
+      if (!host || typeof host !== "string") {
+        throw new UsageError(`relative endpoint "${this.endPoint}" needs a page location: use a ws:// or wss:// URL`);
+      }
+      uri = `//${host}${uri}`;
     }
-    return `${this.protocol()}://${host}${uri}`;
+    return `${this.protocol()}:${uri}`;
   }
 
   private _safeURL(): string {
