@@ -228,12 +228,10 @@ export class Channel<E extends EventMap = UntypedEvents> {
    */
   dispose(): void {
     if (this._state === "joined" || this._state === "joining") this.leave();
-    this._halt();
     this._dropBuffered("channel disposed");
     this.bindings = [];
     this._hasReplyBindings = false;
-    this.socket.remove(this as unknown as Channel);
-    this._setState("closed", "dispose");
+    this._onClose("dispose");
     // Streams end even when the channel was already closed (no state change to see).
     this._emit(null);
     this._listeners = null;
@@ -491,18 +489,15 @@ export class Channel<E extends EventMap = UntypedEvents> {
     if (from !== "errored") this._emit(from, "errored", reason, error);
   }
 
-  /** Stops the rejoin timer, the join push's timer and reply registration, and any pending params lookup. */
-  private _halt(): void {
+  /** Closed (by the server, a completed leave, or `dispose()`): nothing stays scheduled or registered. */
+  private _onClose(reason = "closed"): void {
     this.rejoinTimer.reset();
     this.joinPush.cancelTimeout();
     this.joinPush.cancelRefEvent();
+    // A pending params lookup must not send a join any more.
     this._paramsClock++;
-  }
-
-  private _onClose(): void {
-    this._halt();
     this._log(`close ${this.topic} ${this.joinRef()}`);
-    this._setState("closed", "closed");
+    this._setState("closed", reason);
     this.socket.remove(this as unknown as Channel);
   }
 
