@@ -544,7 +544,7 @@ export class Socket {
    */
   push(data: Message, channel?: Channel): void {
     if (this.logger !== null) {
-      this.log("push", `${data.topic} ${data.event} (${String(data.join_ref)}, ${String(data.ref)})`, data.payload);
+      this.log("push", `${data.topic} ${data.event} (${data.join_ref}, ${data.ref})`, data.payload);
     }
     if (this.isConnected()) {
       this._send(data);
@@ -676,7 +676,7 @@ export class Socket {
     this.clearHeartbeats();
     this.triggerChanError();
     if (!this.closeWasClean && !this._userClosed) {
-      this._scheduleReconnect("transport closed", new ConnectionError(`connection closed (code ${String(event.code)})`, { cause: event }));
+      this._scheduleReconnect("transport closed", new ConnectionError(`connection closed (code ${event.code})`, { cause: event }));
     } else {
       this._setState("closed", "transport closed");
     }
@@ -871,7 +871,7 @@ export class Socket {
     if (this.hasLogger()) this.log("error", errorText(error), error);
     if (this.stateChangeCallbacks.error.length || this.hasLogger()) this._emit("error", error, this.transport, this.establishedConnections);
     // Nobody listens: surface it without throwing (a rethrow would crash a Node process over one bad frame).
-    else (globalThis as { console?: { error?: (...args: unknown[]) => void } }).console?.error?.("phx-channels:", error);
+    else console.error("phx-channels:", error);
   }
 
   /** @internal Whether lifecycle handlers may act (the app did not disconnect). */
@@ -890,8 +890,7 @@ export class Socket {
     this._fallback = null;
     this._clearFallbackTimer();
     this._clearProbe();
-    if (reset) this.reconnectTimer.reset();
-    else this.reconnectTimer.cancel();
+    this.reconnectTimer[reset ? "reset" : "cancel"]();
   }
 
   /** @internal Page hidden, app paused or offline: close and wait. */
