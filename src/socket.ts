@@ -1141,8 +1141,8 @@ export class Socket {
     const buffer = this.sendBuffer;
     if (buffer.length >= this.maxBuffered) {
       const policy = this.onOverflow;
-      // An empty buffer (a bound of 0) has nothing older to give up: the new entry goes.
-      const victim = (policy !== "reject" && (policy === "drop-newest" ? buffer.pop() : buffer.shift())) || entry;
+      // With a bound of 0 (or "reject") the new entry goes, never a buffered one.
+      const victim = (policy !== "reject" && this.maxBuffered > 0 && (policy === "drop-newest" ? buffer.pop() : buffer.shift())) || entry;
       const push = victim.push;
       if (push) {
         push._buffered = 0;
