@@ -289,26 +289,21 @@ export class Channel<E extends EventMap = UntypedEvents> {
     }
     this._setState("joining", "join");
     const clock = ++this._paramsClock;
-    // Params come as a value, from a function, or later from a promise (fresh credentials): used
-    // only while this join is still the current one.
-    const next = (ok: boolean, value: unknown): void => {
-      if (clock !== this._paramsClock || this._state !== "joining") return;
-      if (ok) {
-        this.joinPush._payload = value ?? {};
-        this.joinPush.resend(timeout);
-      } else {
-        this.socket._reportError(value);
-        this._errored("joining", "join params failed", value);
-      }
-    };
+    let params: unknown;
     try {
       const p = this._params;
-      const params = typeof p === "function" ? p() : p;
-      if (isThenable(params)) params.then((value) => next(true, value), (error: unknown) => next(false, error));
-      else next(true, params);
+      params = typeof p === "function" ? p() : p;
     } catch (error) {
-      next(false, error);
+      return this._paramsFailed(error);
     }
+    // No closure on the common path: a join storm creates thousands of these at once.
+    if (!isThenable(params)) return this._sendJoin(params, timeout);
+    // Fresh credentials: used only while this join is still the current one.
+    const current = (): boolean => clock === this._paramsClock && this._state === "joining";
+    params.then(
+      (value) => current() && this._sendJoin(value, timeout),
+      (error: unknown) => current() && this._paramsFailed(error),
+    );
   }
 
   /**
@@ -396,10 +391,12 @@ export class Channel<E extends EventMap = UntypedEvents> {
       this.rejoinTimer.reset();
       this._setState("joined", "joined");
       const buffered = this.pushBuffer;
-      this.pushBuffer = [];
-      for (const push of buffered) {
-        push._buffered = 0;
-        push.send();
+      if (buffered.length > 0) {
+        this.pushBuffer = [];
+        for (const push of buffered) {
+          push._buffered = 0;
+          push.send();
+        }
       }
     } else if (status === "dropped") {
       // The socket buffer dropped the join: stay errored, the next socket open rejoins.
@@ -480,6 +477,16 @@ export class Channel<E extends EventMap = UntypedEvents> {
       }
     }
     return this._attempts >= (policy.maxAttempts ?? Infinity);
+  }
+
+  private _sendJoin(params: unknown, timeout: number): void {
+    this.joinPush._payload = params ?? {};
+    this.joinPush.resend(timeout);
+  }
+
+  private _paramsFailed(error: unknown): void {
+    this.socket._reportError(error);
+    this._errored("joining", "join params failed", error);
   }
 
   /** Errored: retry on the rejoin schedule while connected (unless the channel gave up). */
