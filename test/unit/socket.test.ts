@@ -330,6 +330,22 @@ describe("Send buffer", () => {
     socket.disconnect();
   });
 
+  it("after maxBuffered is lowered to 0, refuses new messages and still flushes the ones already buffered", () => {
+    const socket = new Socket("ws://h/socket", { transport: Fake, maxBuffered: 5 });
+    const errors: unknown[] = [];
+    socket.onError((e) => errors.push(e));
+    socket.push({ topic: "t", event: "a", payload: {}, ref: null, join_ref: null });
+    socket.push({ topic: "t", event: "b", payload: {}, ref: null, join_ref: null });
+    socket.maxBuffered = 0;
+    socket.push({ topic: "t", event: "c", payload: {}, ref: null, join_ref: null });
+    expect(socket.sendBuffer).toHaveLength(2);
+    expect(errors).toHaveLength(1);
+    socket.connect();
+    conn().open();
+    expect(conn().frames().map((f) => f[3])).toEqual(["a", "b"]);
+    socket.disconnect();
+  });
+
   it("with reject, refuses the new message and keeps the buffered one", () => {
     const socket = new Socket("ws://h/socket", { transport: Fake, maxBuffered: 1, onOverflow: "reject" });
     const errors: unknown[] = [];
