@@ -408,9 +408,7 @@ describe.each(IMPLS)("Socket and channel calls made from callbacks (%s)", (_name
     const { socket, t } = manualSocket(impl);
     const order: string[] = [];
     const ch = socket.channel("a");
-    ch.join();
-    const f = t.frames()[0]!;
-    t.receive(f[0], f[1], "a", "phx_reply", { status: "ok", response: {} });
+    joinOk(ch, t);
     ch.onError(() => order.push("channel error"));
     socket.onClose(() => order.push("socket close"));
     t.drop();
@@ -421,9 +419,7 @@ describe.each(IMPLS)("Socket and channel calls made from callbacks (%s)", (_name
     const { socket, t } = manualSocket(impl);
     const order: string[] = [];
     const ch = socket.channel("a");
-    ch.join();
-    const f = t.frames()[0]!;
-    t.receive(f[0], f[1], "a", "phx_reply", { status: "ok", response: {} });
+    joinOk(ch, t);
     ch.onError(() => order.push("channel error"));
     socket.onError(() => order.push("socket error"));
     t.onerror!({});
