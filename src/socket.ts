@@ -1096,12 +1096,20 @@ export class Socket {
       this.log("receive", `${typeof status === "string" ? status : ""} ${topic} ${event} ${ref ? `(${ref})` : ""}`, payload);
     }
     const list = this._syncTopics().get(topic);
+    const channels = this.channels;
+    const known = channels.length;
     if (list) {
       // The list is replaced, never mutated, when channels come and go: iterating it is safe.
       for (let i = 0; i < list.length; i++) {
         const chan = list[i] as Channel;
         if (chan.isMember(topic, event, payload, join_ref)) chan.trigger(event, payload, ref, join_ref);
       }
+    }
+    // A channel a callback created during this delivery gets the message too, as it would in
+    // phoenix.js's loop over `channels`.
+    for (let i = known; this.channels === channels && i < channels.length; i++) {
+      const chan = channels[i] as Channel;
+      if (chan.isMember(topic, event, payload, join_ref)) chan.trigger(event, payload, ref, join_ref);
     }
     const callbacks = this.stateChangeCallbacks.message;
     if (callbacks.length > 0) {

@@ -96,18 +96,6 @@ describe.each(IMPLS)("Registry divergences (%s)", (_name, impl) => {
     expect(cb).toHaveBeenCalledTimes(1);
   });
 
-  it("a channel created by a binding during delivery also gets that message", () => {
-    const { socket, t } = manualSocket(impl);
-    const a = socket.channel("a");
-    const got = vi.fn();
-    a.on("e", () => {
-      const b = socket.channel("a");
-      b.on("e", got);
-    });
-    t.receive(null, null, "a", "e", {});
-    expect(got).toHaveBeenCalledTimes(1);
-  });
-
   it("deliberate? reconnectTimer keeps the reconnectAfterMs of construction; reassigning socket.reconnectAfterMs has no effect", () => {
     vi.useFakeTimers();
     const { socket, t } = manualSocket(impl);

@@ -114,3 +114,17 @@ describe.each(IMPLS)("Presence state and callbacks (%s)", (_name, impl) => {
     expect(JSON.parse(JSON.stringify(pr.state))).toEqual({ u1: { metas: [{ phx_ref: "1" }] } });
   });
 });
+
+describe.each(IMPLS)("Channels created during delivery (%s)", (_name, impl) => {
+  it("a channel created by a binding during delivery also gets that message", () => {
+    const { socket, t } = manualSocket(impl);
+    const a = socket.channel("a");
+    const got = vi.fn();
+    a.on("e", () => {
+      const b = socket.channel("a");
+      b.on("e", got);
+    });
+    t.receive(null, null, "a", "e", {});
+    expect(got).toHaveBeenCalledTimes(1);
+  });
+});
