@@ -313,6 +313,22 @@ function changesBetween(currentKeys: string[], current: EntryStore, next: Store)
   return { joins, leaves };
 }
 
+/** A copy without a prototype, so `__proto__` is copied as a plain key. */
+function nullProtoCopy(state: Store): Store {
+  return Object.assign(Object.create(null) as Store, state);
+}
+
+/** The static API's body: applies `diff` to `state` with optional callbacks, rethrows a callback error, returns `state`. */
+function applyTo<M extends object, E extends object>(
+  state: Store,
+  diff: Diff,
+  onJoin: PresenceOnJoin<M, E> | undefined,
+  onLeave: PresenceOnLeave<M, E> | undefined,
+): Store {
+  rethrow(applyDiff(objectStore(state), diff, (onJoin ?? noop) as unknown as JoinCallback, (onLeave ?? noop) as unknown as LeaveCallback, NONE));
+  return state;
+}
+
 /**
  * Tracks who is present on a channel.
  *
@@ -500,18 +516,8 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
   ): PresenceState<M, E> {
     const current = checkPresences(currentState, "current presence state");
     const next = checkPresences(newState, "presence state");
-    // Null prototype: `__proto__` is then copied as a plain key.
-    const state = Object.assign(Object.create(null) as Store, current);
-    rethrow(
-      applyDiff(
-        objectStore(state),
-        changesBetween(Object.keys(current), objectStore(current), next),
-        (onJoin ?? noop) as unknown as JoinCallback,
-        (onLeave ?? noop) as unknown as LeaveCallback,
-        NONE,
-      ),
-    );
-    return state as unknown as PresenceState<M, E>;
+    const changes = changesBetween(Object.keys(current), objectStore(current), next);
+    return applyTo(nullProtoCopy(current), changes, onJoin, onLeave) as unknown as PresenceState<M, E>;
   }
 
   /**
@@ -533,17 +539,9 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     if (!isRecord(state)) throw new DecodeError("not_object", "presence state is not an object", state);
     // As phoenix.js: a state with a prototype is first copied into one without (so `__proto__`
     // is a plain key) and left as it was; a state without one is updated in place.
-    const target: Store = Object.getPrototypeOf(state) === null ? (state as unknown as Store) : Object.assign(Object.create(null) as Store, state);
-    rethrow(
-      applyDiff(
-        objectStore(target),
-        checkDiff(diff),
-        (onJoin ?? noop) as unknown as JoinCallback,
-        (onLeave ?? noop) as unknown as LeaveCallback,
-        NONE,
-      ),
-    );
-    return target as unknown as PresenceState<M, E>;
+    const store = state as unknown as Store;
+    const target = Object.getPrototypeOf(store) === null ? store : nullProtoCopy(store);
+    return applyTo(target, checkDiff(diff), onJoin, onLeave) as unknown as PresenceState<M, E>;
   }
 
   /**
