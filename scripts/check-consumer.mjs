@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Type-checks the tiny consumer project in test/consumer/ against the packed tarball — exactly
 // the files npm would publish — under moduleResolution node16 (Node app, ESM + CommonJS files)
-// and bundler (front-end app). The README's TypeScript examples are checked the same way: a
+// and bundler (front-end app), plus code written for phoenix.js with @types/phoenix (compiled
+// against both, so it stays genuine phoenix.js-era code) and a LiveView app. The README's TypeScript examples are checked the same way: a
 // fenced block preceded by `<!-- consumer: <file> <node16|bundler> -->` is written to <file> and
 // added to that project, so the documented code cannot drift from the published types. Works offline: the tarball is unpacked into a temporary
 // node_modules, and its dependencies (plus @types) are linked from this repo's node_modules.
@@ -41,14 +42,20 @@ try {
   mkdirSync(pkgDir, { recursive: true });
   execFileSync("tar", ["-xzf", tarball, "-C", pkgDir, "--strip-components=1"]);
   // What `npm install` would add beside the package: its dependencies, the @types a TypeScript
-  // user of the server/Node entry has (@types/node, @types/ws), and vitest for the README's test.
-  for (const dep of ["isomorphic-ws", "ws", "@types", "vitest"]) {
+  // user has (@types/node, @types/ws; @types/phoenix for code written for phoenix.js), vitest for
+  // the README's test, and phoenix_live_view (whose types take phoenix.js's Socket class).
+  for (const dep of ["isomorphic-ws", "ws", "@types", "vitest", "phoenix_live_view"]) {
     symlinkSync(join(root, "node_modules", dep), join(project, "node_modules", dep), "dir");
   }
 
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-  for (const config of ["tsconfig.node16.json", "tsconfig.bundler.json"]) {
-    const name = `consumer types: ${config.replace(/^tsconfig\.|\.json$/g, "")} resolution vs packed tarball`;
+  const checks = {
+    "tsconfig.node16.json": "consumer types: node16 resolution vs packed tarball",
+    "tsconfig.bundler.json": "consumer types: bundler resolution vs packed tarball",
+    "tsconfig.phoenix-reference.json": "consumer types: the phoenix.js-era app compiles against @types/phoenix",
+    "tsconfig.phoenix-types.json": "consumer types: the phoenix.js-era app and LiveView compile against the packed tarball",
+  };
+  for (const [config, name] of Object.entries(checks)) {
     const result = spawnSync(process.execPath, [tsc, "-p", config, "--pretty", "false"], { cwd: project, encoding: "utf8" });
     const ok = result.status === 0;
     if (!ok) failed++;

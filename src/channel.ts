@@ -108,7 +108,8 @@ export class Channel<E extends EventMap = UntypedEvents> {
     return typeof p === "function" ? p : (this._params = () => p);
   }
   set params(value: ParamsInput | undefined) {
-    this._params = value ?? {};
+    // Any object is read as a key/value record (an interface-typed value has no index signature).
+    this._params = (value ?? {}) as ParamsSource;
   }
 
   /** The channel state: closed, joining, joined, leaving or errored. */

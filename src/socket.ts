@@ -70,7 +70,7 @@ export type OpenCallback = () => void;
 /** An `onClose` callback. */
 export type CloseCallback = (event: CloseEventLike) => void;
 /** An `onError` callback: the error, the transport class in use and how many connections had opened by then. */
-export type ErrorCallback = (error: unknown, transport?: TransportConstructor, establishedConnections?: number) => void;
+export type ErrorCallback = (error: unknown, transport: TransportConstructor, establishedConnections: number) => void;
 /** An `onMessage` callback. */
 export type MessageCallback = (msg: Message) => void;
 
@@ -309,9 +309,9 @@ export class Socket {
     if (typeof endPoint !== "string" || !endPoint) throw new UsageError("Socket endPoint must be a non-empty string");
     this._options = opts;
     this.timeout = opts.timeout || DEFAULT_TIMEOUT;
-    this.transport = opts.transport || globalWebSocket() || LP;
+    this.transport = (opts.transport as TransportConstructor | undefined) || globalWebSocket() || LP;
     this.longPollFallbackMs = opts.longPollFallbackMs;
-    this.sessionStore = safeStorage(opts.sessionStorage);
+    this.sessionStore = safeStorage(opts.sessionStorage as StorageLike | undefined);
     const v1 = (this.vsn = opts.vsn || DEFAULT_VSN) === VSN_1;
     // LongPoll always speaks the default serializer, as in phoenix.js.
     const custom = this.transport !== LP;
@@ -325,7 +325,7 @@ export class Socket {
     this.reconnectAfterMs = opts.reconnectAfterMs || defaultReconnectAfterMs;
     this.logger = opts.logger || (opts.debug ? (kind, msg, data) => console.log(`${kind}: ${msg}`, data) : null);
     this.longpollerTimeout = opts.longpollerTimeout || DEFAULT_LONGPOLLER_TIMEOUT;
-    this.params = toFn<Params | PromiseLike<Params>>(opts.params || {});
+    this.params = toFn((opts.params || {}) as Params | (() => Params | PromiseLike<Params>));
     this.endPoint = `${endPoint}/websocket`;
     // "" means no token, as in phoenix.js.
     this.authToken = opts.authToken ? toFn(opts.authToken) : undefined;
@@ -414,7 +414,7 @@ export class Socket {
     if (params) {
       // Always said, logger or not, as phoenix.js does: it is a migration hint.
       console.log("passing params to connect is deprecated. Instead pass :params to the Socket constructor");
-      this.params = toFn<Params | PromiseLike<Params>>(params);
+      this.params = toFn(params as Params | (() => Params | PromiseLike<Params>));
     }
     this._userClosed = this._suspended = false;
     if (this._failed) {
@@ -458,17 +458,25 @@ export class Socket {
     return this._on("open", callback);
   }
 
-  /** Calls `callback(event)` when the connection closes. @returns a ref for `off()`. */
-  onClose(callback: CloseCallback): string {
-    return this._on("close", callback);
+  /**
+   * Calls `callback(event)` when the connection closes. @returns a ref for `off()`.
+   * `E` lets a callback typed for the browser's `CloseEvent` (as @types/phoenix types it) be
+   * passed as is; the event always has the {@link CloseEventLike} fields.
+   */
+  onClose<E extends CloseEventLike = CloseEventLike>(callback: (event: E) => void): string {
+    return this._on("close", callback as CloseCallback);
   }
 
   /**
    * Calls `callback(error, transport, establishedConnections)` on transport errors and on
    * frames that cannot be decoded (a {@link DecodeError}). @returns a ref for `off()`.
+   * `Err` lets a callback that declares what it expects (`Event | string | number` in
+   * @types/phoenix) be passed as is; anything may arrive, so check before use.
    */
-  onError(callback: ErrorCallback): string {
-    return this._on("error", callback);
+  onError<Err = unknown>(
+    callback: (error: Err, transport: TransportConstructor, establishedConnections: number) => void,
+  ): string {
+    return this._on("error", callback as ErrorCallback);
   }
 
   /** Calls `callback(msg)` for every inbound message. @returns a ref for `off()`. */

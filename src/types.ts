@@ -12,8 +12,12 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 /** Connect or join params: a plain object, serialized into the URL or the join payload. */
 export type Params = { [key: string]: unknown };
 
-/** A value, or a function producing it (maybe asynchronously), re-read on every (re)connect or rejoin. */
-export type ParamsInput = Params | (() => Params | PromiseLike<Params>);
+/**
+ * Params as given: an object (of any declared type: an interface needs no index signature, as
+ * with phoenix.js's `object`), or a function producing one (maybe asynchronously), re-read on
+ * every (re)connect or rejoin.
+ */
+export type ParamsInput = object | (() => object | PromiseLike<object>);
 
 /** The outcome of a push as `receive()` names it. */
 export type PushStatus = "ok" | "error" | "timeout" | "dropped";
@@ -43,8 +47,12 @@ export type TransportConstructor = new (url: string, protocols?: string | string
 
 /** The callback-style encoder of phoenix.js. */
 export type Encoder = (msg: Message, callback: (frame: EncodedFrame) => void) => void;
-/** The callback-style decoder of phoenix.js. */
-export type Decoder = (raw: RawFrame, callback: (msg: Message) => void) => void;
+/**
+ * The callback-style decoder of phoenix.js. Its `raw` parameter is checked bivariantly (declared
+ * as a method), so a decoder written for text frames only, `(payload: string, callback) => void`
+ * as @types/phoenix types it, is accepted too.
+ */
+export type Decoder = { decode(raw: RawFrame, callback: (msg: Message) => void): void }["decode"];
 
 /** Information handed to the `beforeReconnect` hook. */
 export interface ReconnectInfo {
@@ -100,10 +108,17 @@ export interface SocketOptions {
   encode?: Encoder;
   /** Custom decoder (phoenix.js callback style). */
   decode?: Decoder;
-  /** Transport class. Default: the platform's WebSocket (the `ws` package in the Node entry), else LongPoll. */
-  transport?: TransportConstructor;
-  /** Storage remembering the long-poll fallback. Default: `sessionStorage` when usable, else in memory. */
-  sessionStorage?: StorageLike;
+  /**
+   * Transport class. Default: the platform's WebSocket (the `ws` package in the Node entry), else
+   * LongPoll. Any constructor is accepted, as in phoenix.js (and @types/phoenix): its instances
+   * must behave like a {@link TransportLike}.
+   */
+  transport?: TransportConstructor | (new (endPoint: string) => object);
+  /**
+   * Storage remembering the long-poll fallback. Default: `sessionStorage` when usable, else in
+   * memory. Typed `object` too, as in @types/phoenix: it must offer the {@link StorageLike} methods.
+   */
+  sessionStorage?: StorageLike | object;
   /** Fall back to LongPoll when WebSocket does not open and answer a ping within this many ms. */
   longPollFallbackMs?: number;
   /** Bound on the socket send buffer (messages queued while disconnected). Default unbounded. */
