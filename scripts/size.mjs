@@ -9,6 +9,7 @@
 //
 // --record appends one "<gate name>\t<pass|fail>" line per ceiling (read by scripts/totals.mjs).
 // Exit code 1 when a ceiling is exceeded.
+import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -64,19 +65,6 @@ async function bundledSize(entrySource) {
   return gz(output[0].code);
 }
 
-/** Each source module's share of the client bundle (before minify), to show where bytes go. */
-async function breakdown() {
-  const { default: esbuild } = await import("rollup-plugin-esbuild");
-  const bundle = await rollup({
-    input: join(root, "src/index.ts"),
-    plugins: [nodeResolve({ extensions: [".ts", ".mjs", ".js"] }), esbuild({ target: "es2020" })],
-    treeshake: { moduleSideEffects: false },
-  });
-  const { output } = await bundle.generate({ format: "es" });
-  await bundle.close();
-  return output[0].modules;
-}
-
 const spec = (file) => JSON.stringify(file);
 const ceilings = JSON.parse(readFileSync(join(root, "scripts/size-ceilings.json"), "utf8"));
 const rows = [
@@ -123,14 +111,9 @@ for (const row of rows) {
   if (values.record) appendFileSync(values.record, `${row.gate}\t${ok ? "pass" : "fail"}\n`);
 }
 if (failed > 0 || goalsMissed > 0) {
-  // Where the bytes are, to direct the work: each module's share of the bundled (pre-minify) code.
-  const modules = await breakdown();
-  const total = Object.values(modules).reduce((sum, m) => sum + m.renderedLength, 0);
-  console.log("\nlargest modules of the client bundle (share of the bundled code before minify):");
-  for (const [id, m] of Object.entries(modules).sort((a, b) => b[1].renderedLength - a[1].renderedLength).slice(0, 10)) {
-    const share = ((m.renderedLength / total) * 100).toFixed(1);
-    console.log(`  ${share.padStart(5)}%  ${id.replace(`${root}/`, "")}`);
-  }
+  // Where the bytes are, to direct the work: the IIFE's minified bytes by source file.
+  console.log("");
+  execFileSync(process.execPath, [join(root, "scripts/size-attribution.mjs"), ours.iife], { stdio: "inherit" });
 }
 if (goalsMissed > 0) console.log(`\nsize: ${goalsMissed} phoenix.js goal(s) not yet met`);
 if (failed > 0) {
