@@ -89,38 +89,37 @@ const hasOwn = (object: object, key: string): boolean => Object.prototype.hasOwn
 
 /** Where applyDiff reads and writes entries: a plain state object, or a Presence's own store. */
 interface EntryStore {
-  get(key: string): AnyEntry | undefined;
-  set(key: string, entry: AnyEntry): void;
-  delete(key: string): void;
+  _get(key: string): AnyEntry | undefined;
+  _set(key: string, entry: AnyEntry): void;
+  _delete(key: string): void;
+  /** The keys, in `list()` order. */
+  _keys(): string[];
 }
 
 /**
- * The static API's view of a state object. (Closures: measurably faster here than a class whose
- * methods read the object from a field.)
+ * The static API's view of a state object, which must have no prototype: reads then see own
+ * keys only (`constructor` does not find Object's) and `__proto__` is written as a plain key.
+ * (Closures: measurably faster here than a class whose methods read the object from a field.)
  */
 function objectStore(state: Store): EntryStore {
   return {
-    // Own properties only: `state.constructor` must not find Object.
-    get: (key) => (hasOwn(state, key) ? state[key] : undefined),
-    // Even `__proto__` becomes an own property, where plain assignment would change the prototype.
-    set: (key, entry) => {
-      if (key === "__proto__" && Object.getPrototypeOf(state) !== null) {
-        Object.defineProperty(state, key, { value: entry, writable: true, enumerable: true, configurable: true });
-      } else {
-        state[key] = entry;
-      }
+    _get: (key) => state[key],
+    _set: (key, entry) => {
+      state[key] = entry;
     },
-    delete: (key) => {
+    _delete: (key) => {
       delete state[key];
     },
+    _keys: () => Object.keys(state),
   };
 }
 
 /** Keys a JS object lists first, in ascending numeric order: canonical integers below 2^32 - 1. */
 function isArrayIndex(key: string): boolean {
   const n = key.length;
-  if (n === 0 || n > 10) return false;
-  if (key.charCodeAt(0) === 48 /* 0 */) return n === 1;
+  // A loop rather than a parse: most keys fail at their first character. "0" is the only
+  // canonical integer starting with 0.
+  if (n === 0 || n > 10 || (n > 1 && key.charCodeAt(0) === 48)) return false;
   for (let i = 0; i < n; i++) {
     const c = key.charCodeAt(i);
     if (c < 48 || c > 57) return false;
@@ -134,50 +133,49 @@ function isArrayIndex(key: string): boolean {
  * integer-like keys ascending, then the others by first insertion.
  */
 class OrderedStore implements EntryStore {
-  private readonly named = new Map<string, AnyEntry>();
-  private readonly indexed = new Map<string, AnyEntry>();
-  /** The keys of `indexed`, ascending by numeric value. */
-  private readonly indexOrder: string[] = [];
+  private readonly _named = new Map<string, AnyEntry>();
+  private readonly _indexed = new Map<string, AnyEntry>();
+  /** The keys of `_indexed`, ascending by numeric value. */
+  private readonly _indexOrder: string[] = [];
 
-  get size(): number {
-    return this.named.size + this.indexed.size;
+  get _size(): number {
+    return this._named.size + this._indexed.size;
   }
 
-  get(key: string): AnyEntry | undefined {
-    return this.named.get(key) ?? this.indexed.get(key);
+  _get(key: string): AnyEntry | undefined {
+    return this._named.get(key) ?? this._indexed.get(key);
   }
 
-  set(key: string, entry: AnyEntry): void {
-    if (!isArrayIndex(key)) this.named.set(key, entry);
+  _set(key: string, entry: AnyEntry): void {
+    if (!isArrayIndex(key)) this._named.set(key, entry);
     else {
-      if (!this.indexed.has(key)) this.indexOrder.splice(this.indexPosition(key), 0, key);
-      this.indexed.set(key, entry);
+      if (!this._indexed.has(key)) this._indexOrder.splice(this._indexPosition(key), 0, key);
+      this._indexed.set(key, entry);
     }
   }
 
-  delete(key: string): void {
-    if (!this.named.delete(key) && this.indexed.delete(key)) this.indexOrder.splice(this.indexPosition(key), 1);
+  _delete(key: string): void {
+    if (!this._named.delete(key) && this._indexed.delete(key)) this._indexOrder.splice(this._indexPosition(key), 1);
   }
 
   /** Calls `visit` for each entry in order. */
-  forEach(visit: (entry: AnyEntry, key: string) => void): void {
-    for (const key of this.indexOrder) visit(this.indexed.get(key) as AnyEntry, key);
-    this.named.forEach(visit);
+  _forEach(visit: (entry: AnyEntry, key: string) => void): void {
+    for (const key of this._indexOrder) visit(this._indexed.get(key) as AnyEntry, key);
+    this._named.forEach(visit);
   }
 
-  /** The keys in order. */
-  keys(): string[] {
-    return [...this.indexOrder, ...this.named.keys()];
+  _keys(): string[] {
+    return [...this._indexOrder, ...this._named.keys()];
   }
 
-  /** Where `key` is, or would go, in `indexOrder` (binary search). */
-  private indexPosition(key: string): number {
+  /** Where `key` is, or would go, in `_indexOrder` (binary search). */
+  private _indexPosition(key: string): number {
     const value = Number(key);
     let low = 0;
-    let high = this.indexOrder.length;
+    let high = this._indexOrder.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (Number(this.indexOrder[mid]) < value) low = mid + 1;
+      if (Number(this._indexOrder[mid]) < value) low = mid + 1;
       else high = mid;
     }
     return low;
@@ -188,31 +186,34 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+function checkObject(value: unknown, what: string): Record<string, unknown> {
+  if (!isRecord(value)) throw new DecodeError("not_object", `${what} is not an object`, value);
+  return value;
+}
+
 /** Checks a presence map (`{key: {metas: [{...}]}}`) before anything is applied, so a bad one changes nothing. */
 function checkPresences(value: unknown, what: string): Store {
-  if (!isRecord(value)) throw new DecodeError("not_object", `${what} is not an object`, value);
+  const presences = checkObject(value, what);
   // for-in with an own check: the same keys as Object.keys, without allocating them.
-  for (const key in value) {
-    if (!hasOwn(value, key)) continue;
-    const entry = value[key];
-    const metas = isRecord(entry) ? entry["metas"] : undefined;
-    if (!Array.isArray(metas)) throw new DecodeError("wrong_type", `${what} entry "${key}" has no metas array`, value);
-    for (const meta of metas) {
-      if (!isRecord(meta)) {
-        throw new DecodeError("wrong_type", `${what} entry "${key}" has a meta that is not an object`, value);
-      }
+  for (const key in presences) {
+    if (!hasOwn(presences, key)) continue;
+    const entry = presences[key];
+    const metas = isRecord(entry) && entry["metas"];
+    if (!Array.isArray(metas) || !metas.every(isRecord)) {
+      throw new DecodeError("wrong_type", `${what} entry "${key}" needs a metas array of objects`, value);
     }
   }
-  return value as Store;
+  return presences as Store;
 }
 
 const checkState = (value: unknown): Store => checkPresences(value, "presence state");
 
 function checkDiff(value: unknown): Diff {
-  if (!isRecord(value)) throw new DecodeError("not_object", "presence diff is not an object", value);
-  if (value["joins"] !== undefined) checkPresences(value["joins"], "presence diff joins");
-  if (value["leaves"] !== undefined) checkPresences(value["leaves"], "presence diff leaves");
-  return value as Diff;
+  const diff = checkObject(value, "presence diff");
+  for (const side of ["joins", "leaves"]) {
+    if (diff[side] !== undefined) checkPresences(diff[side], `presence diff ${side}`);
+  }
+  return diff as Diff;
 }
 
 /**
@@ -255,11 +256,11 @@ function applyDiff(state: EntryStore, diff: Diff, onJoin: JoinCallback, onLeave:
     for (const key in joins) {
       if (!hasOwn(joins, key)) continue;
       const joined = joins[key] as AnyEntry;
-      const current = state.get(key);
+      const current = state._get(key);
       // Metas the key already had come first, then the joined ones, as phoenix.js orders them.
       const metas = current ? keepMetas(current.metas, joined.metas) : [];
       for (let i = 0; i < joined.metas.length; i++) metas.push(joined.metas[i] as AnyMeta);
-      state.set(key, withMetas(joined, metas));
+      state._set(key, withMetas(joined, metas));
       try {
         onJoin(key, current, joined);
       } catch (thrown) {
@@ -271,16 +272,16 @@ function applyDiff(state: EntryStore, diff: Diff, onJoin: JoinCallback, onLeave:
     for (const key in leaves) {
       if (!hasOwn(leaves, key)) continue;
       const left = leaves[key] as AnyEntry;
-      const current = state.get(key);
+      const current = state._get(key);
       if (!current) continue;
       const remaining = withMetas(current, keepMetas(current.metas, left.metas));
-      state.set(key, remaining);
+      state._set(key, remaining);
       try {
         onLeave(key, remaining, left);
       } catch (thrown) {
         if (error === NONE) error = thrown;
       }
-      if (remaining.metas.length === 0) state.delete(key);
+      if (remaining.metas.length === 0) state._delete(key);
     }
   }
   return error;
@@ -291,16 +292,16 @@ function rethrow(error: unknown): void {
 }
 
 /** The joins and leaves that turn `current` into `next`, computed as phoenix.js does. */
-function changesBetween(currentKeys: string[], current: EntryStore, next: Store): Diff {
+function changesBetween(current: EntryStore, next: Store): Diff {
   // Null prototypes: `__proto__` is then a plain key.
   const joins = Object.create(null) as Store;
   const leaves = Object.create(null) as Store;
-  for (const key of currentKeys) {
-    if (!hasOwn(next, key)) leaves[key] = current.get(key) as AnyEntry;
+  for (const key of current._keys()) {
+    if (!hasOwn(next, key)) leaves[key] = current._get(key) as AnyEntry;
   }
   for (const key of Object.keys(next)) {
     const incoming = next[key] as AnyEntry;
-    const existing = current.get(key);
+    const existing = current._get(key);
     if (!existing) {
       joins[key] = incoming;
       continue;
@@ -328,6 +329,8 @@ function applyTo<M extends object, E extends object>(
   rethrow(applyDiff(objectStore(state), diff, (onJoin ?? noop) as unknown as JoinCallback, (onLeave ?? noop) as unknown as LeaveCallback, NONE));
   return state;
 }
+
+const noCallbacks = () => ({ onJoin: noop, onLeave: noop, onSync: noop });
 
 /**
  * Tracks who is present on a channel.
@@ -365,21 +368,17 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
    * presence.caller.onSync = () => render(presence.list())
    * ```
    */
-  caller: { onJoin: PresenceOnJoin<M, E>; onLeave: PresenceOnLeave<M, E>; onSync: () => void } = {
-    onJoin: noop,
-    onLeave: noop,
-    onSync: noop,
-  };
-  private errorCallback: (error: DecodeError) => void = noop;
-  private readonly bindings: Array<[event: string, ref: number]>;
+  caller: { onJoin: PresenceOnJoin<M, E>; onLeave: PresenceOnLeave<M, E>; onSync: () => void } = noCallbacks();
+  private _onError: (error: DecodeError) => void = noop;
+  private readonly _bindings: Array<[event: string, ref: number]>;
 
   constructor(channel: PresenceChannel, opts: PresenceOptions = {}) {
     this.channel = channel;
     const stateEvent = opts.events?.state ?? "presence_state";
     const diffEvent = opts.events?.diff ?? "presence_diff";
-    this.bindings = [
-      [stateEvent, channel.on(stateEvent, (payload) => this.receiveState(payload))],
-      [diffEvent, channel.on(diffEvent, (payload) => this.receiveDiff(payload))],
+    this._bindings = [
+      [stateEvent, channel.on(stateEvent, (payload) => this._receiveState(payload))],
+      [diffEvent, channel.on(diffEvent, (payload) => this._receiveDiff(payload))],
     ];
   }
 
@@ -403,21 +402,21 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
    * presence payload; it is ignored and the state is left as it was.
    */
   onError(callback: (error: DecodeError) => void): void {
-    this.errorCallback = callback;
+    this._onError = callback;
   }
 
   /** The present entries, in phoenix.js's order, or what `chooser` makes of each. */
   list(): Array<PresenceEntry<M, E>>;
   list<T>(chooser: (key: string, presence: PresenceEntry<M, E>) => T): T[];
   list<T>(chooser?: (key: string, presence: PresenceEntry<M, E>) => T): Array<T | PresenceEntry<M, E>> {
-    const out = new Array<T | PresenceEntry<M, E>>(this._store.size);
+    const out = new Array<T | PresenceEntry<M, E>>(this._store._size);
     let i = 0;
     if (chooser) {
-      this._store.forEach((entry, key) => {
+      this._store._forEach((entry, key) => {
         out[i++] = chooser(key, entry as unknown as PresenceEntry<M, E>);
       });
     } else {
-      this._store.forEach((entry) => {
+      this._store._forEach((entry) => {
         out[i++] = entry as unknown as PresenceEntry<M, E>;
       });
     }
@@ -426,7 +425,8 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
 
   /** True until the state for the channel's current join has arrived: diffs are being held. */
   inPendingSyncState(): boolean {
-    return this.joinRef === null || this.joinRef !== (this.channel.joinRef() ?? null);
+    // A channel without a join ref (null or undefined) never matches a non-null one.
+    return this.joinRef === null || this.joinRef !== this.channel.joinRef();
   }
 
   /**
@@ -439,7 +439,7 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
    */
   get state(): PresenceState<M, E> {
     const out = Object.create(null) as Store;
-    this._store.forEach((entry, key) => {
+    this._store._forEach((entry, key) => {
       out[key] = entry;
     });
     return out as unknown as PresenceState<M, E>;
@@ -447,15 +447,15 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
 
   /** Removes this presence's bindings from the channel and forgets its callbacks. */
   dispose(): void {
-    for (const [event, ref] of this.bindings) this.channel.off(event, ref);
-    this.bindings.length = 0;
+    for (const [event, ref] of this._bindings) this.channel.off(event, ref);
+    this._bindings.length = 0;
     this.pendingDiffs = [];
-    this.caller = { onJoin: noop, onLeave: noop, onSync: noop };
-    this.errorCallback = noop;
+    this.caller = noCallbacks();
+    this._onError = noop;
   }
 
-  private receiveState(payload: unknown): void {
-    const next = this.check(payload, checkState);
+  private _receiveState(payload: unknown): void {
+    const next = this._check(payload, checkState);
     if (!next) return;
     this.joinRef = this.channel.joinRef() ?? null;
     const pending = this.pendingDiffs;
@@ -463,33 +463,33 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     const state = this._store;
     const joinCallback = this.caller.onJoin as unknown as JoinCallback;
     const leaveCallback = this.caller.onLeave as unknown as LeaveCallback;
-    let error = applyDiff(state, changesBetween(state.keys(), state, next), joinCallback, leaveCallback, NONE);
+    let error = applyDiff(state, changesBetween(state, next), joinCallback, leaveCallback, NONE);
     for (const diff of pending) error = applyDiff(state, diff, joinCallback, leaveCallback, error);
-    this.sync(error);
+    this._sync(error);
   }
 
-  private receiveDiff(payload: unknown): void {
-    const diff = this.check(payload, checkDiff);
+  private _receiveDiff(payload: unknown): void {
+    const diff = this._check(payload, checkDiff);
     if (!diff) return;
     if (this.inPendingSyncState()) this.pendingDiffs.push(diff);
     else {
       const { onJoin, onLeave } = this.caller;
-      this.sync(applyDiff(this._store, diff, onJoin as unknown as JoinCallback, onLeave as unknown as LeaveCallback, NONE));
+      this._sync(applyDiff(this._store, diff, onJoin as unknown as JoinCallback, onLeave as unknown as LeaveCallback, NONE));
     }
   }
 
   /** The checked payload, or undefined after reporting why it is not one. */
-  private check<T>(payload: unknown, checker: (payload: unknown) => T): T | undefined {
+  private _check<T>(payload: unknown, checker: (payload: unknown) => T): T | undefined {
     try {
       return checker(payload);
     } catch (error) {
-      this.errorCallback(error as DecodeError);
+      this._onError(error as DecodeError);
       return undefined;
     }
   }
 
   /** Calls onSync even when onJoin/onLeave threw, then rethrows the first error to the channel. */
-  private sync(error: unknown): void {
+  private _sync(error: unknown): void {
     try {
       this.caller.onSync();
     } catch (thrown) {
@@ -514,10 +514,10 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     onJoin?: PresenceOnJoin<M, E>,
     onLeave?: PresenceOnLeave<M, E>,
   ): PresenceState<M, E> {
-    const current = checkPresences(currentState, "current presence state");
-    const next = checkPresences(newState, "presence state");
-    const changes = changesBetween(Object.keys(current), objectStore(current), next);
-    return applyTo(nullProtoCopy(current), changes, onJoin, onLeave) as unknown as PresenceState<M, E>;
+    // The differences are read from the copy: without a prototype, it has only the state's keys.
+    const state = nullProtoCopy(checkPresences(currentState, "current presence state"));
+    const changes = changesBetween(objectStore(state), checkPresences(newState, "presence state"));
+    return applyTo(state, changes, onJoin, onLeave) as unknown as PresenceState<M, E>;
   }
 
   /**
@@ -536,10 +536,9 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     onJoin?: PresenceOnJoin<M, E>,
     onLeave?: PresenceOnLeave<M, E>,
   ): PresenceState<M, E> {
-    if (!isRecord(state)) throw new DecodeError("not_object", "presence state is not an object", state);
+    const store = checkObject(state, "presence state") as Store;
     // As phoenix.js: a state with a prototype is first copied into one without (so `__proto__`
     // is a plain key) and left as it was; a state without one is updated in place.
-    const store = state as unknown as Store;
     const target = Object.getPrototypeOf(store) === null ? store : nullProtoCopy(store);
     return applyTo(target, checkDiff(diff), onJoin, onLeave) as unknown as PresenceState<M, E>;
   }
@@ -563,20 +562,9 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     presences: PresenceState<M, E>,
     chooser?: (key: string, presence: PresenceEntry<M, E>) => T,
   ): Array<T | PresenceEntry<M, E>> {
-    return listStore(presences, chooser);
+    return Object.keys(presences).map((key) => {
+      const entry = presences[key] as PresenceEntry<M, E>;
+      return chooser ? chooser(key, entry) : entry;
+    });
   }
-}
-
-function listStore<T, M extends object, E extends object>(
-  presences: PresenceState<M, E>,
-  chooser?: (key: string, presence: PresenceEntry<M, E>) => T,
-): Array<T | PresenceEntry<M, E>> {
-  const keys = Object.keys(presences);
-  const out = new Array<T | PresenceEntry<M, E>>(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    const entry = presences[key] as PresenceEntry<M, E>;
-    out[i] = chooser ? chooser(key, entry) : entry;
-  }
-  return out;
 }
