@@ -220,7 +220,8 @@ function checkDiff(value: unknown): Diff {
  * `metas` without those whose ref is among `drop`'s refs, appended to `into`. (Pushing into a
  * fresh array measured faster than sizing one up front or sharing `metas` and concatenating.)
  */
-function keepMetas(metas: AnyMeta[], drop: AnyMeta[], into: AnyMeta[] = []): AnyMeta[] {
+function keepMetas(metas: AnyMeta[], drop: AnyMeta[]): AnyMeta[] {
+  const kept: AnyMeta[] = [];
   // The usual handful of metas: a scan beats building a Set.
   const refs = drop.length > 8 ? new Set(drop.map((meta) => meta.phx_ref)) : undefined;
   outer: for (let i = 0; i < metas.length; i++) {
@@ -230,9 +231,9 @@ function keepMetas(metas: AnyMeta[], drop: AnyMeta[], into: AnyMeta[] = []): Any
     } else {
       for (let j = 0; j < drop.length; j++) if ((drop[j] as AnyMeta).phx_ref === meta.phx_ref) continue outer;
     }
-    into.push(meta);
+    kept.push(meta);
   }
-  return into;
+  return kept;
 }
 
 /** `entry` with other metas. Most entries hold nothing else: a literal is cheaper than a spread. */
@@ -252,37 +253,34 @@ const NONE = {};
  */
 function applyDiff(state: EntryStore, diff: Diff, onJoin: JoinCallback, onLeave: LeaveCallback, error: unknown): unknown {
   const { joins, leaves } = diff;
-  if (joins) {
-    for (const key in joins) {
-      if (!hasOwn(joins, key)) continue;
-      const joined = joins[key] as AnyEntry;
-      const current = state._get(key);
-      // Metas the key already had come first, then the joined ones, as phoenix.js orders them.
-      const metas = current ? keepMetas(current.metas, joined.metas) : [];
-      for (let i = 0; i < joined.metas.length; i++) metas.push(joined.metas[i] as AnyMeta);
-      state._set(key, withMetas(joined, metas));
-      try {
-        onJoin(key, current, joined);
-      } catch (thrown) {
-        if (error === NONE) error = thrown;
-      }
+  // A missing side (undefined) runs no iteration.
+  for (const key in joins) {
+    if (!hasOwn(joins, key)) continue;
+    const joined = joins[key] as AnyEntry;
+    const current = state._get(key);
+    // Metas the key already had come first, then the joined ones, as phoenix.js orders them.
+    const metas = current ? keepMetas(current.metas, joined.metas) : [];
+    for (let i = 0; i < joined.metas.length; i++) metas.push(joined.metas[i] as AnyMeta);
+    state._set(key, withMetas(joined, metas));
+    try {
+      onJoin(key, current, joined);
+    } catch (thrown) {
+      if (error === NONE) error = thrown;
     }
   }
-  if (leaves) {
-    for (const key in leaves) {
-      if (!hasOwn(leaves, key)) continue;
-      const left = leaves[key] as AnyEntry;
-      const current = state._get(key);
-      if (!current) continue;
-      const remaining = withMetas(current, keepMetas(current.metas, left.metas));
-      state._set(key, remaining);
-      try {
-        onLeave(key, remaining, left);
-      } catch (thrown) {
-        if (error === NONE) error = thrown;
-      }
-      if (remaining.metas.length === 0) state._delete(key);
+  for (const key in leaves) {
+    if (!hasOwn(leaves, key)) continue;
+    const left = leaves[key] as AnyEntry;
+    const current = state._get(key);
+    if (!current) continue;
+    const remaining = withMetas(current, keepMetas(current.metas, left.metas));
+    state._set(key, remaining);
+    try {
+      onLeave(key, remaining, left);
+    } catch (thrown) {
+      if (error === NONE) error = thrown;
     }
+    if (remaining.metas.length === 0) state._delete(key);
   }
   return error;
 }
@@ -370,16 +368,19 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
    */
   caller: { onJoin: PresenceOnJoin<M, E>; onLeave: PresenceOnLeave<M, E>; onSync: () => void } = noCallbacks();
   private _onError: (error: DecodeError) => void = noop;
-  private readonly _bindings: Array<[event: string, ref: number]>;
+  /** Removes this presence's two channel bindings. */
+  private _unbind: () => void;
 
   constructor(channel: PresenceChannel, opts: PresenceOptions = {}) {
     this.channel = channel;
     const stateEvent = opts.events?.state ?? "presence_state";
     const diffEvent = opts.events?.diff ?? "presence_diff";
-    this._bindings = [
-      [stateEvent, channel.on(stateEvent, (payload) => this._receiveState(payload))],
-      [diffEvent, channel.on(diffEvent, (payload) => this._receiveDiff(payload))],
-    ];
+    const stateRef = channel.on(stateEvent, (payload) => this._receiveState(payload));
+    const diffRef = channel.on(diffEvent, (payload) => this._receiveDiff(payload));
+    this._unbind = () => {
+      channel.off(stateEvent, stateRef);
+      channel.off(diffEvent, diffRef);
+    };
   }
 
   /** Called for each key that gained metas (see {@link PresenceOnJoin}). Replaces the previous callback. */
@@ -447,8 +448,9 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
 
   /** Removes this presence's bindings from the channel and forgets its callbacks. */
   dispose(): void {
-    for (const [event, ref] of this._bindings) this.channel.off(event, ref);
-    this._bindings.length = 0;
+    this._unbind();
+    // A second dispose() has nothing left to remove.
+    this._unbind = noop;
     this.pendingDiffs = [];
     this.caller = noCallbacks();
     this._onError = noop;
@@ -458,24 +460,16 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     const next = this._check(payload, checkState);
     if (!next) return;
     this.joinRef = this.channel.joinRef() ?? null;
-    const pending = this.pendingDiffs;
+    const diffs = [changesBetween(this._store, next), ...this.pendingDiffs];
     this.pendingDiffs = [];
-    const state = this._store;
-    const joinCallback = this.caller.onJoin as unknown as JoinCallback;
-    const leaveCallback = this.caller.onLeave as unknown as LeaveCallback;
-    let error = applyDiff(state, changesBetween(state, next), joinCallback, leaveCallback, NONE);
-    for (const diff of pending) error = applyDiff(state, diff, joinCallback, leaveCallback, error);
-    this._sync(error);
+    this._apply(diffs);
   }
 
   private _receiveDiff(payload: unknown): void {
     const diff = this._check(payload, checkDiff);
     if (!diff) return;
     if (this.inPendingSyncState()) this.pendingDiffs.push(diff);
-    else {
-      const { onJoin, onLeave } = this.caller;
-      this._sync(applyDiff(this._store, diff, onJoin as unknown as JoinCallback, onLeave as unknown as LeaveCallback, NONE));
-    }
+    else this._apply([diff]);
   }
 
   /** The checked payload, or undefined after reporting why it is not one. */
@@ -488,8 +482,15 @@ export class Presence<M extends object = Record<string, unknown>, E extends obje
     }
   }
 
-  /** Calls onSync even when onJoin/onLeave threw, then rethrows the first error to the channel. */
-  private _sync(error: unknown): void {
+  /**
+   * Applies `diffs` in order, then calls onSync even when onJoin/onLeave threw, then rethrows the
+   * first error to the channel.
+   */
+  private _apply(diffs: Diff[]): void {
+    const onJoin = this.caller.onJoin as unknown as JoinCallback;
+    const onLeave = this.caller.onLeave as unknown as LeaveCallback;
+    let error: unknown = NONE;
+    for (const diff of diffs) error = applyDiff(this._store, diff, onJoin, onLeave, error);
     try {
       this.caller.onSync();
     } catch (thrown) {
