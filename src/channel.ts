@@ -266,7 +266,8 @@ export class Channel<E extends EventMap = UntypedEvents> {
    */
   stream<K extends InEvent<E>>(event: K, options: IterateOptions = {}): AsyncIterableIterator<InPayload<E, K>> {
     return iterate<InPayload<E, K>>((push, end) => {
-      const ref = this.on(event, (payload) => push(payload));
+      // `push` takes the payload alone (the ref arguments bindings also get are ignored).
+      const ref = this.on(event, push);
       const unlisten = this._listen((change) => {
         if (!change || change.to === "closed" || change.to === "failed") end();
       });
@@ -427,13 +428,13 @@ export class Channel<E extends EventMap = UntypedEvents> {
   /** @internal Hands a reply to the push(es) of this channel waiting on `ref`. */
   _answer(ref: string, payload: unknown): void {
     const push = this.socket._replies.get(ref);
-    if (push === undefined) return;
-    if (push._sameRef === null) {
+    if (!push) return;
+    if (!push._sameRef) {
       if (push.channel === (this as unknown as Channel)) push._onReply(asReply(payload));
       return;
     }
     const waiting: Push<unknown>[] = [];
-    for (let p: Push<unknown> | null = push; p !== null; p = p._sameRef) if (p.channel === (this as unknown as Channel)) waiting.push(p);
+    for (let p: Push<unknown> | null = push; p; p = p._sameRef) if (p.channel === (this as unknown as Channel)) waiting.push(p);
     for (const p of waiting) p._onReply(asReply(payload));
   }
 

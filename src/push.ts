@@ -157,7 +157,7 @@ export class Push<R = unknown> implements PromiseLike<R> {
           reject(new PushError(timedOut || status === "dropped" ? status : "error", timedOut ? undefined : response, this.event, this.channel.topic));
         }
       });
-      if (this.receivedResp !== null) settle(this.receivedResp);
+      if (this.receivedResp) settle(this.receivedResp);
     })).then(onfulfilled, onrejected as ((reason: unknown) => T2 | PromiseLike<T2>) | null);
   }
 
@@ -196,7 +196,7 @@ export class Push<R = unknown> implements PromiseLike<R> {
   /** Leaves the buffer it waits in (a push that ends while buffered is never sent late), the reply registry and the timer. */
   private _stop(): void {
     const where = this._buffered;
-    if (where !== 0) {
+    if (where) {
       this._buffered = 0;
       if (where === 2) this.channel.socket._unbufferSend(this as Push<unknown>);
       else {
@@ -233,8 +233,8 @@ export class Push<R = unknown> implements PromiseLike<R> {
     const next = this._sameRef;
     let p: Push<unknown> | null | undefined = replies.get(key);
     if (p === this) {
-      if (next === null) replies.delete(key);
-      else replies.set(key, next);
+      if (next) replies.set(key, next);
+      else replies.delete(key);
     } else {
       // Only when makeRef() repeats itself (a test stub): unlink from the chain of that ref.
       for (; p; p = p._sameRef) if (p._sameRef === this) p._sameRef = next;
@@ -244,10 +244,9 @@ export class Push<R = unknown> implements PromiseLike<R> {
 
   /** Cancels the timeout. */
   cancelTimeout(): void {
-    if (this.timeoutTimer !== null) {
-      clearTimeout(this.timeoutTimer);
-      this.timeoutTimer = null;
-    }
+    // clearTimeout(null) does nothing on every platform.
+    clearTimeout(this.timeoutTimer as ReturnType<typeof setTimeout>);
+    this.timeoutTimer = null;
   }
 
   /** Takes a new ref, registers for its reply, and starts the timeout. */
@@ -255,16 +254,15 @@ export class Push<R = unknown> implements PromiseLike<R> {
     this.cancelTimeout();
     this.cancelRefEvent();
     const socket = this.channel.socket;
-    this.ref = socket.makeRef();
     // Keyed by the ref as a string: replies carry strings, a stubbed makeRef may return numbers.
-    const key = String(this.ref);
+    const key = String((this.ref = socket.makeRef()));
     const replies = socket._replies;
     let tail = replies.get(key);
-    if (tail === undefined) replies.set(key, this as Push<unknown>);
+    if (!tail) replies.set(key, this as Push<unknown>);
     else {
       // A ref handed out twice (makeRef stubbed in a test): like phoenix.js's refEvent bindings,
       // every push waiting on it gets the reply, oldest first.
-      while (tail._sameRef !== null) tail = tail._sameRef;
+      while (tail._sameRef) tail = tail._sameRef;
       tail._sameRef = this as Push<unknown>;
     }
     // Passing `this` as an argument avoids allocating a closure per push on the hot path.
