@@ -88,12 +88,15 @@ export interface BufferedSend {
   push?: Push<unknown> | undefined;
 }
 
-/** The long-poll fallback in progress: `primary` until we switched, `established` once the primary opened. */
+/**
+ * The long-poll fallback in progress: `_primary` until we switched, `_established` once the primary
+ * opened. Internal (`_` names are shortened by the minifier).
+ */
 interface FallbackAttempt {
-  transport: TransportConstructor;
-  ms: number;
-  primary: boolean;
-  established: boolean;
+  _transport: TransportConstructor;
+  _ms: number;
+  _primary: boolean;
+  _established: boolean;
 }
 
 /** One socket state transition, as `onStateChange` and `states()` report it. */
@@ -400,7 +403,7 @@ export class Socket {
     this._suspended = this._failed = false;
     this.connectClock++;
     this._halt(true);
-    if (this._uninstallLifecycle) this._uninstallLifecycle();
+    this._uninstallLifecycle?.();
     this._uninstallLifecycle = null;
     this.teardown(callback, code, reason);
   }
@@ -425,7 +428,7 @@ export class Socket {
     if (this.conn || this._connecting) return;
     // A relative endpoint without a page location can never work: say so now, not on every retry.
     this._url({});
-    if (this._options.lifecycle !== false && !this._uninstallLifecycle) this._uninstallLifecycle = installLifecycle(this);
+    if (this._options.lifecycle !== false) this._uninstallLifecycle ||= installLifecycle(this);
     this.reconnectTimer.cancel();
     this._startConnect("connect");
   }
@@ -433,6 +436,11 @@ export class Socket {
   /** Logs through the logger, if any. */
   log(kind: string, msg: string, data?: unknown): void {
     if (this.logger) this.logger(kind, msg, data);
+  }
+
+  /** Logs a "transport" entry, with the arguments given (no padding `undefined`s for spies to see). */
+  private _logTransport(...args: [msg: string, data?: unknown]): void {
+    this.log("transport", ...args);
   }
 
   /** True if a logger is set. */
@@ -511,8 +519,7 @@ export class Socket {
 
   /** True when the transport is open. */
   isConnected(): boolean {
-    const conn = this.conn;
-    return conn !== null && conn.readyState === SOCKET_STATES.open;
+    return this.conn?.readyState === SOCKET_STATES.open;
   }
 
   /** The observable state (see `onStateChange`). */
@@ -593,7 +600,7 @@ export class Socket {
   heartbeatTimeout(): void {
     if (this.pendingHeartbeatRef === null) return;
     this.pendingHeartbeatRef = null;
-    this.log("transport", "heartbeat timeout. Attempting to re-establish connection");
+    this._logTransport("heartbeat timeout. Attempting to re-establish connection");
     this._abandon("heartbeat timeout");
   }
 
@@ -625,7 +632,7 @@ export class Socket {
   leaveOpenTopic(topic: string, except: Channel | null | undefined = this._joining): void {
     for (const chan of this._syncTopics().get(topic) || []) {
       if (chan !== except && (chan.isJoined() || chan.isJoining())) {
-        this.log("transport", `leaving duplicate topic "${topic}"`);
+        this._logTransport(`leaving duplicate topic "${topic}"`);
         chan.leave();
       }
     }
@@ -662,10 +669,9 @@ export class Socket {
       if (this.conn === conn) this.onConnClose(event ?? {});
     };
   }
-
   /** The connection opened. */
   onConnOpen(): void {
-    if (this.hasLogger()) this.log("transport", `${this.transportName(this.transport)} connected to ${this._safeURL()}`);
+    if (this.hasLogger()) this._logTransport(`${this.transportName(this.transport)} connected to ${this._safeURL()}`);
     this.closeWasClean = this._suspended = false;
     this.establishedConnections++;
     this.flushSendBuffer();
@@ -679,29 +685,35 @@ export class Socket {
 
   /** The connection closed (by the server, the network, or us). */
   onConnClose(event: CloseEventLike): void {
-    this.log("transport", "close", event);
+    this._logTransport("close", event);
     if (this.conn) this._dropConn(this.conn);
+    this._closed(event, "transport closed", new ConnectionError(`connection closed (code ${event.code})`, { cause: event }));
+  }
+
+  /**
+   * What follows a lost connection: channels error, a reconnect is scheduled unless the close was
+   * asked for, and the close callbacks run with `event`.
+   */
+  private _closed(event: CloseEventLike, reason: string, error: unknown, chanReason?: string): void {
     this.clearHeartbeats();
-    this.triggerChanError();
-    if (!this.closeWasClean && !this._userClosed) {
-      this._scheduleReconnect("transport closed", new ConnectionError(`connection closed (code ${event.code})`, { cause: event }));
-    } else {
-      this._setState("closed", "transport closed");
-    }
+    this.triggerChanError(chanReason);
+    // _scheduleReconnect() reports "closed" itself when the app disconnected.
+    if (this.closeWasClean) this._setState("closed", reason);
+    else this._scheduleReconnect(reason, error);
     this._emit("close", event);
   }
 
   /** The transport reported an error. */
   onConnError(error: unknown): void {
-    this.log("transport", "error", error);
+    this._logTransport("error", error);
     const transportBefore = this.transport;
     const establishedBefore = this.establishedConnections;
     this._emit("error", error, transportBefore, establishedBefore);
     this._resetRejoins();
     // The primary failed before opening: that is the fallback's cue, not the channels' failure.
     const attempt = this._fallback;
-    if (attempt && attempt.primary && !attempt.established) {
-      this.log("transport", "error", error);
+    if (attempt && attempt._primary && !attempt._established) {
+      this._logTransport("error", error);
       return this._fallBack("error");
     }
     if (transportBefore === this.transport || establishedBefore > 0) this.triggerChanError("connection_error");
@@ -718,7 +730,7 @@ export class Socket {
 
   /** An inbound frame from the transport. Bad frames are reported, never thrown. */
   onConnMessage(rawMessage: { data: RawFrame }): void {
-    const data = (rawMessage == null ? undefined : rawMessage.data) as RawFrame;
+    const data = rawMessage?.data as RawFrame;
     const decode = this.decode;
     // Fast path for the common V2 text frame: validate in place and route without building a
     // Message object (one is made only if someone listens with onMessage). Anything odd goes
@@ -780,7 +792,7 @@ export class Socket {
     // Checked after close(): a transport that closed synchronously is done now.
     if (closed()) return safeCall(callback);
     const mine = (this._closeWaiters = [callback]);
-    let waited = 0;
+    let polls = DISCONNECT_CLOSE_WAIT_MS / DISCONNECT_POLL_MS;
     const finish = (): void => {
       clearInterval(timer);
       conn.onclose = noop;
@@ -790,7 +802,7 @@ export class Socket {
     };
     conn.onclose = finish;
     const timer = setInterval(() => {
-      if (closed() || (waited += DISCONNECT_POLL_MS) >= DISCONNECT_CLOSE_WAIT_MS) finish();
+      if (closed() || !--polls) finish();
     }, DISCONNECT_POLL_MS);
   }
 
@@ -877,9 +889,9 @@ export class Socket {
   /** @internal Reports an error to the logger and the `onError` callbacks without touching the connection. */
   _reportError(error: unknown): void {
     if (this.hasLogger()) this.log("error", errorText(error), error);
-    if (this.stateChangeCallbacks.error.length || this.hasLogger()) this._emit("error", error, this.transport, this.establishedConnections);
     // Nobody listens: surface it without throwing (a rethrow would crash a Node process over one bad frame).
-    else console.error("phx-channels:", error);
+    else if (!this.stateChangeCallbacks.error.length) console.error("phx-channels:", error);
+    this._emit("error", error, this.transport, this.establishedConnections);
   }
 
   /** @internal Whether lifecycle handlers may act (the app did not disconnect). */
@@ -906,8 +918,8 @@ export class Socket {
     if (this._userClosed || this._failed) return;
     this._suspended = true;
     this._halt(true);
+    // teardown() reports the "waiting" state.
     this.teardown(undefined, WS_CLOSE_NORMAL, reason);
-    this._setState("waiting", reason);
   }
 
   /** @internal Back to foreground / online / resumed: reconnect now, or probe a live-looking connection. */
@@ -922,7 +934,7 @@ export class Socket {
         () => {
           this._probeTimer = null;
           if (this.conn === conn && !this._userClosed) {
-            this.log("transport", `no answer to the ${reason} probe: reconnecting`);
+            this._logTransport(`no answer to the ${reason} probe: reconnecting`);
             this._abandon(`${reason} probe timeout`);
           }
         },
@@ -930,7 +942,7 @@ export class Socket {
       );
       return;
     }
-    if (this._connecting || (this.conn && this.conn.readyState === SOCKET_STATES.connecting)) return;
+    if (this._connecting || this.conn?.readyState === SOCKET_STATES.connecting) return;
     if (this._suspended || !this.closeWasClean || this.reconnectTimer.isScheduled()) {
       this._suspended = false;
       this.reconnectTimer.cancel();
@@ -942,7 +954,7 @@ export class Socket {
   private _reconnectNow(): void {
     if (this._userClosed || this._failed) return;
     if ((globalThis as { document?: { visibilityState?: string } }).document?.visibilityState === "hidden") {
-      this.log("transport", "Not reconnecting as page is hidden!");
+      this._logTransport("Not reconnecting as page is hidden!");
       this._suspended = true;
       this._setState("waiting", "page hidden");
       return;
@@ -1015,13 +1027,12 @@ export class Socket {
         // Try the primary; fall back when it errors before opening, or does not open and answer
         // a ping within `ms`. The fallback is remembered for the session only if the primary
         // never worked here.
-        this._clearFallbackTimer();
         if (this.sessionStore.getItem(FALLBACK_STORAGE_KEY)) {
           this._fallback = null;
           return this._switchTo(fallback, "memorized");
         }
-        this._fallback = { transport: fallback, ms, primary: true, established: false };
-        this.fallbackTimer = setTimeout(() => this._fallBack("timeout"), ms);
+        this._fallback = { _transport: fallback, _ms: ms, _primary: true, _established: false };
+        this._armFallback("timeout", ms);
       }
       this.transportConnect();
     } catch (error) {
@@ -1050,21 +1061,19 @@ export class Socket {
       `gave up reconnecting after ${tries} attempt(s) (${reason}); call connect() to retry`,
       { cause: error },
     );
-    this.log("transport", failure.message, error);
+    this._logTransport(failure.message, error);
     this._setState("failed", reason, failure);
   }
 
   /** Drops a connection we no longer trust, without waiting for its close handshake, and reconnects. */
   private _abandon(reason: string): void {
     this._clearProbe();
-    this.clearHeartbeats();
     this._pings.clear();
     this.closeWasClean = false;
     if (this.conn) this._shut(this.conn, WS_CLOSE_NORMAL, reason);
+    const event = { type: "close", code: WS_CLOSE_NORMAL, reason, wasClean: false };
     // Both callers (heartbeat and probe) saw a ping go unanswered: phoenix.js's reason for that.
-    this.triggerChanError("heartbeat_timeout");
-    this._scheduleReconnect(reason, new ConnectionError(reason));
-    this._emit("close", { type: "close", code: WS_CLOSE_NORMAL, reason, wasClean: false });
+    this._closed(event, reason, new ConnectionError(reason), "heartbeat_timeout");
   }
 
   /** Detaches our handlers (noops, not null: `ws` throws on an error event nobody listens to). */
@@ -1082,7 +1091,7 @@ export class Socket {
       if (code) conn.close(code, reason ?? "");
       else conn.close();
     } catch (error) {
-      this.log("transport", "close failed", error);
+      this._logTransport("close failed", error);
     }
     return wasOpen;
   }
@@ -1241,35 +1250,40 @@ export class Socket {
   }
 
   private _switchTo(transport: TransportConstructor, reason: string): void {
-    this.log("transport", "falling back to LongPoll...", reason);
+    this._logTransport("falling back to LongPoll...", reason);
     this.replaceTransport(transport);
     this.transportConnect();
   }
 
-  private _fallBack(reason: string): void {
+  /** Calls `_fallBack(reason)` in `ms` unless the fallback timer is cleared first. */
+  private _armFallback(reason: string, ms: number): void {
     this._clearFallbackTimer();
+    this.fallbackTimer = setTimeout(() => this._fallBack(reason), ms);
+  }
+
+  /** Switches to the fallback transport (replaceTransport() clears the fallback timer). */
+  private _fallBack(reason: string): void {
     const attempt = this._fallback;
-    if (attempt && attempt.primary) {
-      attempt.primary = false;
-      this._switchTo(attempt.transport, reason);
+    if (attempt && attempt._primary) {
+      attempt._primary = false;
+      this._switchTo(attempt._transport, reason);
     }
   }
 
   private _fallbackOnOpen(): void {
     const attempt = this._fallback;
     if (!attempt) return;
-    if (!attempt.primary) {
+    if (!attempt._primary) {
       if (!this.primaryPassedHealthCheck) this.sessionStore.setItem(FALLBACK_STORAGE_KEY, "true");
-      this.log("transport", "established LongPoll fallback");
+      this._logTransport("established LongPoll fallback");
       this._fallback = null;
       return;
     }
-    attempt.established = true;
-    this._clearFallbackTimer();
-    this.fallbackTimer = setTimeout(() => this._fallBack("no ping answer"), attempt.ms);
+    attempt._established = true;
+    this._armFallback("no ping answer", attempt._ms);
     this.ping((rtt) => {
       if (this._fallback !== attempt) return;
-      this.log("transport", "connected to primary after", rtt);
+      this._logTransport("connected to primary after", rtt);
       this.primaryPassedHealthCheck = true;
       this._fallback = null;
       this._clearFallbackTimer();
