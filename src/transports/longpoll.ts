@@ -205,11 +205,8 @@ export class LongPoll {
     this.url = this.pollEndpoint = toLongPollURL(endPoint);
     // A connect param named `token` would shadow the session token: it is dropped.
     const [base, query = ""] = this.url.split(/\?([^]*)/);
-    this._tokenURL = `${base}?${query
-      .split("&")
-      .filter((pair) => pair && pair.split("=")[0] != "token")
-      .map((pair) => pair + "&")
-      .join("")}token=`;
+    const params = query.split("&").filter((pair) => pair && pair.split("=")[0] != "token");
+    this._tokenURL = `${base}?${[...params, "token="].join("&")}`;
     for (const entry of [protocols].flat()) {
       if (typeof entry == "string" && entry.startsWith(AUTH_TOKEN_PREFIX)) {
         const bytes = decodeBase64(entry.slice(AUTH_TOKEN_PREFIX.length));
