@@ -60,6 +60,8 @@ interface Tab {
 interface ViewState {
   count: number;
   news: string;
+  /** How many of the next joins to refuse (a LiveView whose mount fails). */
+  refuseJoins: number;
 }
 
 interface LvServer {
@@ -83,7 +85,9 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
   let allowedNoise: RegExp[] = [];
   let serverErrors: string[] = [];
   /** The view's state; survives server restarts within one test. */
-  let state: ViewState = { count: 0, news: "" };
+  let state: ViewState = { count: 0, news: "", refuseJoins: 0 };
+  /** How many times the counter page was served in the current test. */
+  let pageLoads = 0;
   /** What the server saw in the current test, in order. */
   let trace: string[] = [];
   /** The joined LiveView channel of the current connection, for server pushes. */
@@ -153,6 +157,10 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
       const p = (payload ?? {}) as { session?: unknown; static?: unknown; params?: { _mounts?: unknown } };
       // A real LiveView refuses a join without its signed session; so does this one.
       if (p.session !== SESSION || p.static !== STATIC) return { error: { reason: "stale" } };
+      if (state.refuseJoins > 0) {
+        state.refuseJoins -= 1;
+        return { error: { reason: "mount failed" } };
+      }
       socket.afterJoin(() => (live = socket));
       socket.onTerminate((reason) => {
         trace.push(`terminate ${reason}`);
@@ -160,12 +168,14 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
       });
       const rendered = {
         ...slots(socket, p.params?._mounts),
+        "4": "",
         s: [
           '<h1>Counter</h1><p>count: <span id="count">',
           '</span></p><p>news: <span id="news">',
           '</span></p><p>mounts: <span id="mounts">',
           '</span> over <span id="transport">',
           '</span></p><button id="inc" phx-click="inc" phx-value-by="1">+1</button>',
+          ' <button id="crash" phx-click="crash">crash the view</button>',
         ],
       };
       return { ok: true, reply: { rendered, liveview_version: LV_VERSION } };
@@ -173,6 +183,8 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
     handleIn(event, payload) {
       trace.push(`${event} ${JSON.stringify(normalize(payload))}`);
       const p = (payload ?? {}) as { type?: unknown; event?: unknown; value?: { by?: unknown } };
+      // A LiveView process that raises: Phoenix sends phx_error and LiveView rejoins.
+      if (p.event === "crash") throw new Error("the view crashed on purpose");
       if (event !== "event" || p.type !== "click" || p.event !== "inc") return error({ reason: "unexpected" });
       state.count += Number(p.value?.by ?? 1);
       return ok({ diff: { "0": String(state.count) } });
@@ -192,6 +204,7 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
       return;
     }
     if (url.pathname === "/counter") {
+      pageLoads += 1;
       const script = url.searchParams.get("client") === "phoenix" ? "/assets/phoenix.min.js" : "/assets/phx-channels.min.js";
       const html = PAGE.replaceAll("{{CLIENT_SCRIPT}}", script)
         .replaceAll("{{VIEW_ID}}", VIEW_ID).replaceAll("{{SESSION}}", SESSION).replaceAll("{{STATIC}}", STATIC);
@@ -260,6 +273,11 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
     await page.click("#inc", { timeout: 5000 });
   }
 
+  /** Every class list the LiveView root had on this tab, reloads included. */
+  function rootClasses(page: Page): Promise<string[]> {
+    return page.evaluate(() => (window as unknown as { rootClasses(): string[] }).rootClasses());
+  }
+
   /** LiveView's error-level diagnostics (what it reports through `phx:live-view:diagnostic`). */
   function diagnostics(page: Page): Promise<string[]> {
     return page.evaluate(() => (window as unknown as { diagnostics: string[] }).diagnostics);
@@ -269,16 +287,26 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
   }
 
-  function record(scenario: string, client: Client): void {
+  /**
+   * Checks the classes the root went through on this tab (consecutive duplicates folded) and
+   * keeps them with what the server saw, for the comparison of the two clients.
+   */
+  async function record(page: Page, scenario: string, client: Client, classes: string[]): Promise<void> {
+    const shown = await rootClasses(page);
+    expect(shown, "the root's classes, in order").toEqual(classes);
+    trace.push(`root classes: ${shown.join(" | ")}`);
     let byClient = traces.get(scenario);
     if (!byClient) traces.set(scenario, (byClient = new Map()));
     byClient.set(client.name, trace);
+    // LV_TRACE=1 prints what the server saw, to read a divergence.
+    if (process.env.LV_TRACE) console.info(`${scenario} (${client.name}):\n  ${trace.join("\n  ")}`);
   }
 
   /** Starts a scenario: a fresh view state and trace. */
   function begin(): void {
-    state = { count: 0, news: "" };
+    state = { count: 0, news: "", refuseJoins: 0 };
     trace = [];
+    pageLoads = 0;
   }
 
   for (const client of CLIENTS) {
@@ -295,7 +323,7 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
         expect(await page.evaluate(() => (window as unknown as { liveSocket: { isConnected(): boolean } }).liveSocket.isConnected())).toBe(true);
         expect(await diagnostics(page)).toEqual([]);
         await screenshot(page, `liveview-mount-${client.id}`);
-        record("mount", client);
+        await record(page, "mount", client, ["phx-loading", "phx-connected"]);
         // The join carried the session, static and connect params LiveView read from the page.
         expect(trace[0]).toMatch(/^connect \{"_csrf_token":"t"/);
         const join = trace.find((t) => t.startsWith("join "));
@@ -319,7 +347,7 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
         await expect.poll(() => page.locator("#inc.phx-click-loading").count(), { timeout: 5000 }).toBe(0);
         expect(await diagnostics(page)).toEqual([]);
         await screenshot(page, `liveview-click-${client.id}`);
-        record("click", client);
+        await record(page, "click", client, ["phx-loading", "phx-connected"]);
         expect(trace.filter((t) => t.startsWith("event "))).toEqual([
           'event {"type":"click","event":"inc","value":{"by":"1","value":""}}',
           'event {"type":"click","event":"inc","value":{"by":"1","value":""}}',
@@ -345,7 +373,7 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
         await expectText(page, "#count", "42");
         expect(await diagnostics(page)).toEqual([]);
         await screenshot(page, `liveview-server-diff-${client.id}`);
-        record("server diff", client);
+        await record(page, "server diff", client, ["phx-loading", "phx-connected"]);
       }, 20000);
 
       it("when the server goes away the root shows phx-loading/phx-error, and after a restart on the same port it rejoins and clicks work again", async () => {
@@ -375,7 +403,7 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
         await expectText(page, "#count", "2");
         expect(await page.locator(`${root}.phx-loading`).count()).toBe(0);
         await screenshot(page, `liveview-reconnected-${client.id}`);
-        record("restart", client);
+        await record(page, "restart", client, ["phx-loading", "phx-connected", "phx-client-error phx-error phx-loading", "phx-connected"]);
       }, 30000);
 
       it("falls back to long-poll (longPollFallbackMs: 200) when WebSocket is refused; LiveView mounts and clicks work over it", async () => {
@@ -394,7 +422,100 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
         await expectText(page, "#count", "2");
         expect(await diagnostics(page)).toEqual([]);
         await screenshot(page, `liveview-longpoll-${client.id}`);
-        record("long-poll fallback", client);
+        await record(page, "long-poll fallback", client, ["phx-loading", "phx-connected"]);
+      }, 30000);
+
+      it("when the view crashes on the server, the root shows phx-server-error and LiveView rejoins by itself", async () => {
+        begin();
+        const s = await serve();
+        const page = await openCounter(s, client);
+        await waitForClass(page, "phx-connected");
+        await click(page);
+        await expectText(page, "#count", "1");
+
+        await page.click("#crash", { timeout: 5000 });
+        // The socket is still up: LiveView blames the server and waits for the channel's rejoin.
+        await waitForClass(page, "phx-server-error");
+        await screenshot(page, `liveview-crashed-${client.id}`);
+        await waitForClass(page, "phx-connected", 10000);
+        await expectText(page, "#mounts", "1");
+        await click(page);
+        await expectText(page, "#count", "2");
+        expect(await diagnostics(page)).toEqual(["view.crashed: view crashed"]);
+        expect(serverErrors.length, "the crash the server reported").toBeGreaterThan(0);
+        serverErrors = serverErrors.filter((e) => !e.includes("the view crashed on purpose"));
+        await record(page, "view crash", client, ["phx-loading", "phx-connected", "phx-error phx-loading phx-server-error", "phx-connected"]);
+        expect(trace.filter((t) => t.startsWith("terminate"))[0]).toBe("terminate crash");
+      }, 30000);
+
+      it("when the server refuses the join, LiveView shows phx-server-error and reloads the page, which then mounts", async () => {
+        begin();
+        state.refuseJoins = 1;
+        const s = await serve();
+        const { page } = await open(`${s.url}/counter?client=${client.id}&reloadJitter=300`);
+        // The reload is a new page: it joins again and the server accepts this time.
+        await expect.poll(() => pageLoads, { timeout: 5000 }).toBe(2);
+        await waitForClass(page, "phx-connected", 10000);
+        await screenshot(page, `liveview-join-refused-then-reloaded-${client.id}`);
+        expect(await diagnostics(page)).toEqual([]);
+        await click(page);
+        await expectText(page, "#count", "1");
+        expect(state.refuseJoins).toBe(0);
+        expect(trace.filter((t) => t.startsWith("join ")).length).toBe(2);
+        await record(page, "join refused", client, ["phx-loading", "phx-error phx-loading phx-server-error", "phx-loading", "phx-connected"]);
+      }, 30000);
+
+      it("liveSocket.disconnect() leaves the view disconnected and connect() brings it back (params given as a function)", async () => {
+        begin();
+        const s = await serve();
+        const page = await openCounter(s, client, "&paramsFn=1");
+        await waitForClass(page, "phx-connected");
+        await click(page);
+        await expectText(page, "#count", "1");
+
+        await page.evaluate(
+          () =>
+            new Promise<void>((resolve) => {
+              (window as unknown as { liveSocket: { disconnect(cb: () => void): void } }).liveSocket.disconnect(resolve);
+            }),
+        );
+        expect(await page.evaluate(() => (window as unknown as { liveSocket: { isConnected(): boolean } }).liveSocket.isConnected())).toBe(false);
+        await waitForClass(page, "phx-client-error");
+        await expect.poll(() => s.endpoint.connectionCount, { timeout: 5000 }).toBe(0);
+
+        await page.evaluate(() => (window as unknown as { liveSocket: { connect(): void } }).liveSocket.connect());
+        await waitForClass(page, "phx-connected", 10000);
+        await expectText(page, "#mounts", "1");
+        await click(page);
+        await expectText(page, "#count", "2");
+        expect(await diagnostics(page)).toEqual([]);
+        await record(page, "disconnect and connect", client, ["phx-loading", "phx-connected", "phx-client-error phx-error phx-loading", "phx-connected"]);
+        // Params from the function reach the connect request each time.
+        expect(trace.filter((t) => t.startsWith("connect "))).toHaveLength(2);
+        expect(trace.filter((t) => t.startsWith("connect ")).every((t) => t.includes('"_csrf_token":"t"'))).toBe(true);
+      }, 30000);
+
+      it("liveSocket.replaceTransport(LongPoll) moves a connected view from WebSocket to long-poll, where it rejoins and works", async () => {
+        begin();
+        const s = await serve();
+        const page = await openCounter(s, client);
+        await waitForClass(page, "phx-connected");
+        await expectText(page, "#transport", "websocket");
+        await click(page);
+        await expectText(page, "#count", "1");
+
+        await page.evaluate(() => {
+          const w = window as unknown as { liveSocket: { replaceTransport(t: unknown): void }; lib: { LongPoll: unknown } };
+          w.liveSocket.replaceTransport(w.lib.LongPoll);
+        });
+        await expectText(page, "#transport", "longpoll");
+        await waitForClass(page, "phx-connected", 10000);
+        await expectText(page, "#mounts", "1");
+        await click(page);
+        await expectText(page, "#count", "2");
+        expect(await diagnostics(page)).toEqual([]);
+        await screenshot(page, `liveview-replace-transport-${client.id}`);
+        await record(page, "replace transport", client, ["phx-loading", "phx-connected", "phx-client-error phx-error phx-loading", "phx-connected"]);
       }, 30000);
 
       it("with transport: LongPoll from the start, LiveView mounts and clicks work", async () => {
@@ -406,21 +527,44 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
         await click(page);
         await expectText(page, "#count", "1");
         expect(await diagnostics(page)).toEqual([]);
-        record("long-poll transport", client);
+        await record(page, "long-poll transport", client, ["phx-loading", "phx-connected"]);
       }, 30000);
     });
   }
 
+  /**
+   * What must match between the two clients: every message they sent, in order (the page URL,
+   * which names the client, aside), and how their channels ended. When an old connection's end
+   * reaches the server relative to a new connection's messages is a race in both clients (e.g.
+   * after replaceTransport), so the ends are compared as a sorted list.
+   */
+  function comparable(trace: string[] | undefined): { sent: string[]; ends: string[] } | undefined {
+    if (!trace) return undefined;
+    const lines = trace.map((line) => line.replace(/client=[a-z.-]+/g, "client=X"));
+    return {
+      sent: lines.filter((line) => !line.startsWith("terminate ")),
+      ends: lines.filter((line) => line.startsWith("terminate ")).sort(),
+    };
+  }
+
   it("the server saw the same messages from LiveView on both Sockets, in every scenario", () => {
-    expect([...traces.keys()].sort()).toEqual(["click", "long-poll fallback", "long-poll transport", "mount", "restart", "server diff"]);
+    expect([...traces.keys()].sort()).toEqual([
+      "click",
+      "disconnect and connect",
+      "join refused",
+      "long-poll fallback",
+      "long-poll transport",
+      "mount",
+      "replace transport",
+      "restart",
+      "server diff",
+      "view crash",
+    ]);
     for (const [scenario, byClient] of traces) {
-      if (process.env.LV_TRACE) console.info(scenario, byClient);
       const ours = byClient.get("phx-channels");
       const theirs = byClient.get("phoenix.js");
       expect(ours, `${scenario}: phx-channels trace`).toBeDefined();
-      // The page URL names the client; everything else must match message for message.
-      const strip = (t: string[] | undefined): string[] | undefined => t?.map((line) => line.replace(/client=[a-z.-]+/g, "client=X"));
-      expect(strip(ours), `${scenario}: what the server saw from phx-channels vs phoenix.js`).toEqual(strip(theirs));
+      expect(comparable(ours), `${scenario}: what the server saw from phx-channels vs phoenix.js`).toEqual(comparable(theirs));
     }
   });
 });
