@@ -61,14 +61,18 @@ export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Bac
   const max = options.max ?? 30000;
   const jitter = options.jitter ?? "full";
   const random = options.random ?? Math.random;
-  for (const [name, value] of [["base", base], ["max", max]] as const) {
-    if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`exponentialBackoff: ${name} must be a finite number >= 0, got ${String(value)}`);
-  }
-  if (!["full", "equal", "none"].includes(jitter)) throw new RangeError(`exponentialBackoff: jitter must be "full", "equal" or "none", got ${String(jitter)}`);
+  // Only a given option can be invalid (the defaults are not), so the error quotes `options`.
+  const check = (name: "base" | "max" | "jitter", valid: boolean, expected: string): void => {
+    if (!valid) throw new RangeError(`exponentialBackoff: ${name} must be ${expected}, got ${String(options[name])}`);
+  };
+  check("base", Number.isFinite(base) && base >= 0, "a finite number >= 0");
+  check("max", Number.isFinite(max) && max >= 0, "a finite number >= 0");
+  check("jitter", ["full", "equal", "none"].includes(jitter), '"full", "equal" or "none"');
   return (tries) => {
     // Attempt numbers below 1 or not finite count as the first attempt. Past 2^52 the product
     // only saturates; clamping the exponent keeps it finite.
-    const d = Math.min(max, base * 2 ** (Number.isFinite(tries) ? Math.min(Math.max(0, Math.floor(tries) - 1), 52) : 0));
+    // (`tries < Infinity` is false for NaN and Infinity; -Infinity ends up at 0 through Math.max.)
+    const d = Math.min(max, base * 2 ** (tries < Infinity ? Math.min(Math.max(0, Math.floor(tries) - 1), 52) : 0));
     return jitter === "none" ? d : Math.round(jitter === "full" ? random() * d : (d + random() * d) / 2);
   };
 }

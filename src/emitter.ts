@@ -63,11 +63,11 @@ export interface IterateOptions {
  */
 export function iterate<T>(
   subscribe: (push: (value: T) => void, end: () => void) => () => void,
-  options: IterateOptions = {},
+  options?: IterateOptions,
 ): AsyncIterableIterator<T> {
   const queue: T[] = [];
   const waiting: Array<(result: IteratorResult<T>) => void> = [];
-  const { signal } = options;
+  const signal = options?.signal;
   const ended = (): IteratorResult<T> => ({ value: undefined, done: true });
   let done = !!signal?.aborted;
   let unsubscribe: (() => void) | undefined;
@@ -93,15 +93,16 @@ export function iterate<T>(
 
   const iterator: AsyncIterableIterator<T> = {
     next: () =>
-      queue.length
-        ? Promise.resolve({ value: queue.shift() as T, done: false })
-        : done
-          ? Promise.resolve(ended())
-          : new Promise((resolve) => waiting.push(resolve)),
+      new Promise((resolve) => {
+        if (queue.length) resolve({ value: queue.shift() as T, done: false });
+        else if (done) resolve(ended());
+        else waiting.push(resolve);
+      }),
     return() {
       finish();
       queue.length = 0;
-      return Promise.resolve(ended());
+      // Ended and empty now, so this resolves `{done: true}`.
+      return iterator.next();
     },
     [Symbol.asyncIterator]: () => iterator,
   };

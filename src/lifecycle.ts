@@ -15,9 +15,11 @@ interface DocumentLike extends EventTargetLike {
   visibilityState?: string;
 }
 
-function target(value: unknown): EventTargetLike | null {
-  const t = value as EventTargetLike | undefined;
-  return typeof t?.addEventListener === "function" && typeof t.removeEventListener === "function" ? t : null;
+/** `value` when it can take and remove listeners, else null. */
+function target(value: Partial<EventTargetLike> | undefined): EventTargetLike | null {
+  return typeof value?.addEventListener === "function" && typeof value.removeEventListener === "function"
+    ? (value as EventTargetLike)
+    : null;
 }
 
 /**
@@ -33,7 +35,7 @@ function target(value: unknown): EventTargetLike | null {
  * A socket the app disconnected is never brought back by any of these.
  */
 export function installLifecycle(socket: Socket): () => void {
-  const g = globalThis as { window?: unknown; document?: unknown };
+  const g = globalThis as { window?: Partial<EventTargetLike>; document?: Partial<EventTargetLike> };
   const win = target(g.window);
   const doc = target(g.document) as DocumentLike | null;
   let awaitingPageShow: number | null = null;
@@ -54,8 +56,8 @@ export function installLifecycle(socket: Socket): () => void {
       "pageshow",
       () => {
         // Only when the hide above closed this very connection attempt: not after the app
-        // disconnected or connected again meanwhile.
-        if (awaitingPageShow !== null && awaitingPageShow === socket.connectClock) {
+        // disconnected or connected again meanwhile. (connectClock is a number, never null.)
+        if (awaitingPageShow === socket.connectClock) {
           awaitingPageShow = null;
           socket._wake("page shown");
         }
@@ -73,8 +75,9 @@ export function installLifecycle(socket: Socket): () => void {
     [doc ?? win, "visibilitychange", () => doc?.visibilityState !== "hidden" && socket._wake("page visible")],
     [doc, "resume", wake("resume")],
   ];
-  for (const [t, type, fn] of listeners) t?.addEventListener(type, fn);
-  return () => {
-    for (const [t, type, fn] of listeners) t?.removeEventListener(type, fn);
+  const each = (method: "addEventListener" | "removeEventListener"): void => {
+    for (const [t, type, fn] of listeners) t?.[method](type, fn);
   };
+  each("addEventListener");
+  return () => each("removeEventListener");
 }

@@ -53,14 +53,17 @@ function text(bytes: Uint8Array, start: number, end: number): string {
  * `names` lists the header fields (space-separated) read from `values`.
  */
 function binaryFrame(kind: number, names: string, values: object, payload: Binary): ArrayBuffer {
+  const body = asBytes(payload);
+  let size = 1 + body.length;
   const fields = names.split(" ").map((name) => {
     const bytes = utf8((values as Record<string, string | null>)[name] ?? "");
     if (bytes.length > 255) throw new EncodeError(name, `binary frame field "${name}" is ${bytes.length} bytes, over 255`);
+    // One size byte plus the field itself.
+    size += 1 + bytes.length;
     return bytes;
   });
-  const body = asBytes(payload);
+  const out = new Uint8Array(size);
   let offset = 1 + fields.length;
-  const out = new Uint8Array(fields.reduce((size, f) => size + f.length, offset + body.length));
   out[0] = kind;
   fields.forEach((f, i) => {
     out[i + 1] = f.length;
@@ -107,25 +110,20 @@ function checked(format: string, join_ref: unknown, ref: unknown, topic: unknown
             ? "event"
             : "";
   if (bad) throw new DecodeError("wrong_type", `${format} ${bad} is not a string${bad.endsWith("ref") ? " or null" : ""}`, raw);
-  return { join_ref, ref, topic, event, payload } as Message;
+  return message(join_ref as string | null, ref as string | null, topic as string, event as string, payload);
 }
+
+/** The message object every decoder returns: one shape, so the engine sees one hidden class. */
+const message = (join_ref: string | null, ref: string | null, topic: string, event: string, payload: unknown): Message => ({
+  join_ref,
+  ref,
+  topic,
+  event,
+  payload,
+});
 
 const truncated = (raw: unknown, what: string): DecodeError =>
   new DecodeError("truncated_binary", `binary frame truncated in ${what}`, raw);
-
-/** Reads `count` header fields after the kind byte; returns them followed by a copy of the payload. */
-function readFrame(bytes: Uint8Array, count: number, raw: unknown): [string[], ArrayBuffer] {
-  let offset = 1 + count;
-  const fields: string[] = [];
-  for (let i = 1; i <= count; i++) {
-    // A missing size byte reads as undefined and makes `end` NaN, which fails this test too.
-    const end = offset + (bytes[i] as number);
-    if (!(end <= bytes.length)) throw truncated(raw, `header field ${i}`);
-    fields.push(text(bytes, offset, end));
-    offset = end;
-  }
-  return [fields, bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + bytes.length) as ArrayBuffer];
-}
 
 // ---------------------------------------------------------------- V2, client side
 
@@ -164,16 +162,22 @@ function fromBinary(raw: unknown, client: boolean): Message {
   }
   // Header fields by kind: push [join_ref, topic, event], reply [join_ref, ref, topic, status],
   // broadcast [topic, event]; a client push is [join_ref, ref, topic, event].
-  const read = readFrame(bytes, client ? 4 : ([3, 4, 2][kind] as number), raw);
-  const f = read[0];
-  const payload = read[1];
-  return client
-    ? { join_ref: f[0] || null, ref: f[1] || null, topic: f[2], event: f[3], payload }
-    : kind === 1
-      ? { join_ref: f[0], ref: f[1], topic: f[2], event: "phx_reply", payload: { status: f[3], response: payload } }
-      : kind
-        ? { join_ref: null, ref: null, topic: f[0], event: f[1], payload }
-        : { join_ref: f[0], ref: null, topic: f[1], event: f[2], payload };
+  const count = client ? 4 : ([3, 4, 2][kind] as number);
+  const f: string[] = [];
+  let offset = 1 + count;
+  for (let i = 1; i <= count; i++) {
+    // A missing size byte reads as undefined and makes `end` NaN, which fails this test too.
+    const end = offset + (bytes[i] as number);
+    if (!(end <= bytes.length)) throw truncated(raw, `header field ${i}`);
+    f.push(text(bytes, offset, end));
+    offset = end;
+  }
+  const payload = bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+  if (client) return message(f[0] || null, f[1] || null, f[2] as string, f[3] as string, payload);
+  if (kind === 1) return message(f[0] as string, f[1] as string, f[2] as string, "phx_reply", { status: f[3], response: payload });
+  return kind
+    ? message(null, null, f[0] as string, f[1] as string, payload)
+    : message(f[0] as string, null, f[1] as string, f[2] as string, payload);
 }
 
 // ---------------------------------------------------------------- V2, server side
@@ -258,8 +262,8 @@ export const Serializer: CallbackSerializer & {
   KINDS: BINARY_KINDS,
   encode: (msg, callback) => callback(encodeV2(msg)),
   decode: (raw, callback) => callback(decodeV2(raw)),
-  binaryEncode: (msg) => encodeV2(msg),
-  binaryDecode: (raw) => decodeV2(raw),
+  binaryEncode: encodeV2,
+  binaryDecode: decodeV2,
 };
 
 /** The V1 (object JSON) serializer with phoenix.js's callback shape. */

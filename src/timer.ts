@@ -18,12 +18,13 @@ export type TimerCalc = (tries: number) => number;
  * ```
  */
 export class Timer {
+  // Declared, not initialized here: the constructor's `reset()` sets all three.
   /** The pending timeout, if any. */
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  declare timer: ReturnType<typeof setTimeout> | undefined;
   /** Attempts made since the last `reset()`. */
-  tries = 0;
+  declare tries: number;
   /** The delay chosen by the last `scheduleTimeout()`, or `null` when nothing is scheduled. */
-  nextDelayMs: number | null = null;
+  declare nextDelayMs: number | null;
 
   /**
    * @param callback runs on each attempt (with `arg`, which lets owners share one function
@@ -34,7 +35,9 @@ export class Timer {
     public callback: (arg?: never) => void,
     public timerCalc: TimerCalc,
     private readonly _arg?: unknown,
-  ) {}
+  ) {
+    this.reset();
+  }
 
   /** Cancels the pending attempt and forgets the attempts made so far. */
   reset(): void {
