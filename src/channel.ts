@@ -178,7 +178,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
    * handling of replies, errors and closes is not a binding, so it cannot be removed by mistake.
    */
   off(event: InEvent<E> | (string & {}), ref?: number): void {
-    this.bindings = this.bindings.filter((b) => !(b.event === event && (ref === undefined || ref === b.ref)));
+    this.bindings = this.bindings.filter((b) => b.event !== event || (ref !== undefined && ref !== b.ref));
   }
 
   /** True when pushes can go on the wire now. */
@@ -337,7 +337,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
     }
     const bindings = this.bindings;
     const n = bindings.length;
-    if (n > 0) {
+    if (n) {
       const jr = joinRef == null ? this.joinRef() : joinRef;
       for (let i = 0; i < n; i++) {
         const binding = bindings[i] as Binding;
@@ -393,7 +393,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
       this.rejoinTimer.reset();
       this._setState("joined", "joined");
       const buffered = this.pushBuffer;
-      if (buffered.length > 0) {
+      if (buffered.length) {
         this.pushBuffer = [];
         for (const push of buffered) {
           push._buffered = 0;

@@ -169,8 +169,7 @@ export class Push<R = unknown> implements PromiseLike<R> {
   /** Forgets the reply and the ref, and cancels the timeout (before a resend). */
   reset(): void {
     this._stop();
-    this.ref = null;
-    this.receivedResp = null;
+    this.ref = this.receivedResp = null;
     this.sent = false;
   }
 
