@@ -514,7 +514,7 @@ export class Socket {
   /** "connecting", "open", "closing" or "closed", from the transport's readyState. */
   connectionState(): "connecting" | "open" | "closing" | "closed" {
     // Indexed by readyState (0 connecting, 1 open, 2 closing, 3 closed).
-    return (this.conn && (["connecting", "open", "closing"] as const)[this.conn.readyState]) || "closed";
+    return (["connecting", "open", "closing"] as const)[this.conn?.readyState as number] || "closed";
   }
 
   /** True when the transport is open. */
@@ -606,7 +606,7 @@ export class Socket {
 
   /** Restarts the heartbeat from now. */
   resetHeartbeat(): void {
-    if (!(this.conn && this.conn.skipHeartbeat)) this._beat();
+    if (!this.conn?.skipHeartbeat) this._beat();
   }
 
   /** Stops the heartbeat. */
@@ -618,8 +618,8 @@ export class Socket {
 
   /** Sends the buffered messages (when connected). */
   flushSendBuffer(): void {
-    if (this.isConnected() && this.sendBuffer.length > 0) {
-      const buffered = this.sendBuffer;
+    const buffered = this.sendBuffer;
+    if (this.isConnected() && buffered.length > 0) {
       this.sendBuffer = [];
       for (const entry of buffered) {
         if (entry.push) entry.push._buffered = 0;
@@ -647,11 +647,9 @@ export class Socket {
     this.closeWasClean = false;
     this.reconnectTimer.cancel();
     const token = tokenOf(this._fresh(this.authToken, this._tokenValue));
-    const url = this.endPointURL();
-    const Transport = this.transport;
-    const conn = (
-      token ? new Transport(url, ["phoenix", `${AUTH_TOKEN_PREFIX}${encodeAuthToken(token)}`]) : new Transport(url)
-    ) as Conn;
+    // No sub-protocols without a token (passed as undefined, as phoenix.js does).
+    const protocols = token ? ["phoenix", `${AUTH_TOKEN_PREFIX}${encodeAuthToken(token)}`] : undefined;
+    const conn = new this.transport(this.endPointURL(), protocols) as Conn;
     conn.binaryType = this.binaryType;
     conn.timeout = this.longpollerTimeout;
     this.conn = conn;
@@ -933,7 +931,8 @@ export class Socket {
       this._probeTimer = setTimeout(
         () => {
           this._probeTimer = null;
-          if (this.conn === conn && !this._userClosed) {
+          // disconnect() clears this timer; a connection replaced meanwhile is not probed.
+          if (this.conn === conn) {
             this._logTransport(`no answer to the ${reason} probe: reconnecting`);
             this._abandon(`${reason} probe timeout`);
           }
@@ -960,25 +959,27 @@ export class Socket {
       return;
     }
     const hook = this._options.beforeReconnect;
-    const clock = ++this._attemptClock;
-    let result: void | PromiseLike<void> = undefined;
-    try {
-      result = hook && hook({ attempt: this.reconnectTimer.tries });
-    } catch (error) {
-      this._reportError(error);
-    }
+    // A failing hook is reported and the reconnect goes ahead.
     const go = (): void => this._startConnect("reconnect");
-    this._await(clock, result, go, (error) => {
-      this._reportError(error);
-      go();
-    });
+    this._await(++this._attemptClock, () => hook && hook({ attempt: this.reconnectTimer.tries }), go, go);
   }
 
   /**
-   * Runs `then` with `value` now, or once it resolves if it is a promise, unless attempt `clock`
-   * was superseded (or the app disconnected) meanwhile.
+   * Runs `then` with what `get` returns, now, or once it resolves if it is a promise, unless
+   * attempt `clock` was superseded (or the app disconnected) meanwhile. A throw or a rejection
+   * is reported, then passed to `fail`.
    */
-  private _await<T>(clock: number, value: T | PromiseLike<T>, then: (v: T) => void, fail: (error: unknown) => void): void {
+  private _await<T>(clock: number, get: () => T | PromiseLike<T>, then: (v: T) => void, fail: (error: unknown) => void): void {
+    const failed = (error: unknown): void => {
+      this._reportError(error);
+      fail(error);
+    };
+    let value: T | PromiseLike<T>;
+    try {
+      value = get();
+    } catch (error) {
+      return failed(error);
+    }
     if (!isThenable(value)) return then(value as T);
     this._connecting = true;
     const settle =
@@ -988,7 +989,7 @@ export class Socket {
         this._connecting = false;
         f(a);
       };
-    value.then(settle(then), settle(fail));
+    value.then(settle(then), settle(failed));
   }
 
   /** Resolves fresh credentials (awaiting async ones), then dials. */
@@ -996,23 +997,15 @@ export class Socket {
     const clock = ++this._attemptClock;
     this.closeWasClean = false;
     this._setState("connecting", reason);
-    const failed = (error: unknown): void => {
-      this._reportError(error);
-      this._scheduleReconnect("credentials failed", error);
-    };
-    let params: Params | PromiseLike<Params>;
-    let token: string | PromiseLike<string> | undefined;
-    try {
-      params = this.params();
-      token = this.authToken && this.authToken();
-    } catch (error) {
-      return failed(error);
-    }
     this._await<[Params, string | undefined]>(
       clock,
-      isThenable(params) || isThenable(token) ? Promise.all([params, token]) : ([params, token] as [Params, string | undefined]),
+      () => {
+        const params = this.params();
+        const token = this.authToken && this.authToken();
+        return isThenable(params) || isThenable(token) ? Promise.all([params, token]) : [params, token as string | undefined];
+      },
       ([p, t]) => this._dial(p, t),
-      failed,
+      (error) => this._scheduleReconnect("credentials failed", error),
     );
   }
 
@@ -1226,13 +1219,13 @@ export class Socket {
     this._state = to;
     const listeners = this._listeners;
     if (!listeners?.size) return;
-    const tries = this.reconnectTimer.tries;
+    const { tries, nextDelayMs } = this.reconnectTimer;
     const change: SocketStateChange = {
       from,
       to,
       reason,
       attempt: to === "reconnecting" ? tries + 1 : tries,
-      nextRetryInMs: this.reconnectTimer.nextDelayMs,
+      nextRetryInMs: nextDelayMs,
     };
     if (error !== undefined) change.error = error;
     // A snapshot: listeners added by a listener wait for the next change.
