@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Endpoint, error, ok, type ChannelDef, type ChannelSocket } from "../../src/server/index";
+import { Endpoint, error, ok, type ChannelDef, type ChannelSocket, type JoinResult } from "../../src/server/index";
 import { ROOT, prepareBundles, type Bundles } from "./bundles";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -62,6 +62,8 @@ interface ViewState {
   news: string;
   /** How many of the next joins to refuse (a LiveView whose mount fails). */
   refuseJoins: number;
+  /** How many of the next joins to leave unanswered until the test ends (a mount that hangs). */
+  hangJoins: number;
 }
 
 interface LvServer {
@@ -85,7 +87,9 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
   let allowedNoise: RegExp[] = [];
   let serverErrors: string[] = [];
   /** The view's state; survives server restarts within one test. */
-  let state: ViewState = { count: 0, news: "", refuseJoins: 0 };
+  let state: ViewState = { count: 0, news: "", refuseJoins: 0, hangJoins: 0 };
+  /** Answers the joins left hanging (after the test, to a connection long gone). */
+  let hanging: Array<() => void> = [];
   /** How many times the counter page was served in the current test. */
   let pageLoads = 0;
   /** What the server saw in the current test, in order. */
@@ -115,6 +119,8 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
   });
 
   afterEach(async () => {
+    for (const release of hanging) release();
+    hanging = [];
     await context?.close();
     context = undefined;
     await Promise.all(servers.map((s) => s.close()));
@@ -160,6 +166,10 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
       if (state.refuseJoins > 0) {
         state.refuseJoins -= 1;
         return { error: { reason: "mount failed" } };
+      }
+      if (state.hangJoins > 0) {
+        state.hangJoins -= 1;
+        return new Promise<JoinResult>((resolve) => hanging.push(() => resolve({ error: { reason: "too late" } })));
       }
       socket.afterJoin(() => (live = socket));
       socket.onTerminate((reason) => {
@@ -304,7 +314,7 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
 
   /** Starts a scenario: a fresh view state and trace. */
   function begin(): void {
-    state = { count: 0, news: "", refuseJoins: 0 };
+    state = { count: 0, news: "", refuseJoins: 0, hangJoins: 0 };
     trace = [];
     pageLoads = 0;
   }
@@ -465,6 +475,21 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
         await record(page, "join refused", client, ["phx-loading", "phx-error phx-loading phx-server-error", "phx-loading", "phx-connected"]);
       }, 30000);
 
+      it("when the join times out (socket timeout: 300 ms), LiveView shows phx-server-error and reloads the page, which then mounts", async () => {
+        begin();
+        state.hangJoins = 1;
+        const s = await serve();
+        const { page } = await open(`${s.url}/counter?client=${client.id}&reloadJitter=300&firstTimeout=300`);
+        await expect.poll(() => pageLoads, { timeout: 5000 }).toBe(2);
+        await waitForClass(page, "phx-connected", 10000);
+        expect(await diagnostics(page)).toEqual([]);
+        await click(page);
+        await expectText(page, "#count", "1");
+        expect(state.hangJoins).toBe(0);
+        expect(hanging).toHaveLength(1);
+        await record(page, "join timeout", client, ["phx-loading", "phx-error phx-loading phx-server-error", "phx-loading", "phx-connected"]);
+      }, 30000);
+
       it("liveSocket.disconnect() leaves the view disconnected and connect() brings it back (params given as a function)", async () => {
         begin();
         const s = await serve();
@@ -552,6 +577,7 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
       "click",
       "disconnect and connect",
       "join refused",
+      "join timeout",
       "long-poll fallback",
       "long-poll transport",
       "mount",
