@@ -56,7 +56,10 @@ interface Tab {
   errors: string[];
 }
 
-/** What a LiveView channel keeps between pushes (and across server restarts, as an app's database would). */
+/**
+ * The fake LiveView's state, kept outside the server so it survives restarts (as an app's
+ * database would), and the knobs a scenario turns to make its mounts fail.
+ */
 interface ViewState {
   count: number;
   news: string;
@@ -119,12 +122,13 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
   });
 
   afterEach(async () => {
-    for (const release of hanging) release();
-    hanging = [];
     await context?.close();
     context = undefined;
     await Promise.all(servers.map((s) => s.close()));
     servers = [];
+    // Their connections are gone: the server drops these answers.
+    for (const release of hanging) release();
+    hanging = [];
     live = undefined;
     const all = tabs.flatMap((t) => t.errors);
     const unexpected = all.filter((e) => !allowedNoise.some((re) => re.test(e)));
