@@ -253,8 +253,10 @@ export class Push<R = unknown> implements PromiseLike<R> {
     this.cancelTimeout();
     this.cancelRefEvent();
     const socket = this.channel.socket;
+    const ref = socket.makeRef();
+    this.ref = ref;
     // Keyed by the ref as a string: replies carry strings, a stubbed makeRef may return numbers.
-    const key = String((this.ref = socket.makeRef()));
+    const key = String(ref);
     const replies = socket._replies;
     let tail = replies.get(key);
     if (!tail) replies.set(key, this as Push<unknown>);
