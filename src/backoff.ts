@@ -65,8 +65,9 @@ export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Bac
   const check = (name: "base" | "max" | "jitter", valid: boolean, expected: string): void => {
     if (!valid) throw new RangeError(`exponentialBackoff: ${name} must be ${expected}, got ${String(options[name])}`);
   };
-  check("base", Number.isFinite(base) && base >= 0, "a finite number >= 0");
-  check("max", Number.isFinite(max) && max >= 0, "a finite number >= 0");
+  for (const [name, value] of [["base", base], ["max", max]] as const) {
+    check(name, Number.isFinite(value) && value >= 0, "a finite number >= 0");
+  }
   check("jitter", ["full", "equal", "none"].includes(jitter), '"full", "equal" or "none"');
   return (tries) => {
     // Attempt numbers below 1 or not finite count as the first attempt. Past 2^52 the product

@@ -68,9 +68,17 @@ export function iterate<T>(
   const queue: T[] = [];
   const waiting: Array<(result: IteratorResult<T>) => void> = [];
   const signal = options?.signal;
-  const ended = (): IteratorResult<T> => ({ value: undefined, done: true });
   let done = !!signal?.aborted;
   let unsubscribe: (() => void) | undefined;
+
+  // Hands queued values, then (once ended) the end, to the waiting next() calls, oldest first.
+  const settle = (): void => {
+    while (waiting.length && (queue.length || done)) {
+      (waiting.shift() as (result: IteratorResult<T>) => void)(
+        queue.length ? { value: queue.shift() as T, done: false } : { value: undefined, done: true },
+      );
+    }
+  };
 
   const finish = (): void => {
     if (done) return;
@@ -78,15 +86,14 @@ export function iterate<T>(
     unsubscribe?.();
     unsubscribe = undefined;
     signal?.removeEventListener("abort", finish);
-    for (const resolve of waiting.splice(0)) resolve(ended());
+    settle();
   };
 
   if (!done) {
     unsubscribe = subscribe((value) => {
       if (done) return;
-      const resolve = waiting.shift();
-      if (resolve) resolve({ value, done: false });
-      else queue.push(value);
+      queue.push(value);
+      settle();
     }, finish);
     signal?.addEventListener("abort", finish);
   }
@@ -94,9 +101,8 @@ export function iterate<T>(
   const iterator: AsyncIterableIterator<T> = {
     next: () =>
       new Promise((resolve) => {
-        if (queue.length) resolve({ value: queue.shift() as T, done: false });
-        else if (done) resolve(ended());
-        else waiting.push(resolve);
+        waiting.push(resolve);
+        settle();
       }),
     return() {
       finish();
