@@ -172,7 +172,8 @@ function fromBinary(raw: unknown, client: boolean): Message {
     f.push(text(bytes, offset, end));
     offset = end;
   }
-  const payload = bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+  // A copy in a buffer of its own: the caller may reuse the frame's buffer.
+  const payload = bytes.slice(offset).buffer;
   if (client) return message(f[0] || null, f[1] || null, f[2] as string, f[3] as string, payload);
   if (kind === 1) return message(f[0] as string, f[1] as string, f[2] as string, "phx_reply", { status: f[3], response: payload });
   return kind
