@@ -6,34 +6,14 @@
  * purpose, e.g. while the server is down).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startDemoServer, type DemoServer } from "../../src/cli/serve";
-import { DEMO_DIR, ROOT, prepareBundles, type Bundles } from "./bundles";
+import { NETWORK_NOISE, SCREENSHOTS, hasChromium, launchChromium } from "./browser";
+import { DEMO_DIR, prepareBundles, type Bundles } from "./bundles";
 
-const CHROMIUM = "/usr/bin/chromium";
-const SCREENSHOTS = path.join(ROOT, "test/e2e/screenshots");
-const hasChromium = existsSync(CHROMIUM);
 
-if (!hasChromium) {
-  const bar = "!".repeat(78);
-  console.warn(
-    `\n${bar}\n!! SKIPPING the browser end-to-end tests: ${CHROMIUM} is missing.\n` +
-      `!! Install it with \`apt-get install -y chromium\` (CI's .ci/run does).\n${bar}\n`,
-  );
-}
-
-/** Errors a scenario expects while it breaks the connection on purpose. */
-const NETWORK_NOISE = [
-  /WebSocket connection to .* failed/i,
-  /net::ERR_CONNECTION_REFUSED/i,
-  /net::ERR_CONNECTION_RESET/i,
-  /net::ERR_EMPTY_RESPONSE/i,
-  /Failed to load resource/i,
-  /Error during WebSocket handshake/i,
-];
 
 interface Tab {
   page: Page;
@@ -50,22 +30,9 @@ describe.skipIf(!hasChromium)("the demo chat in a real browser", () => {
   let allowedNoise: RegExp[] = [];
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     bundles = await prepareBundles();
     console.info(`e2e: client bundles from ${bundles.source} (${bundles.distDir})`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterEach(async () => {

@@ -9,17 +9,15 @@
  * Each run saves a screenshot under test/e2e/screenshots/ and fails on any page error, console
  * error or LiveView error diagnostic, apart from the network errors a scenario causes on purpose.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Endpoint, error, ok, type ChannelDef, type ChannelSocket, type JoinResult } from "../../src/server/index";
+import { NETWORK_NOISE, SCREENSHOTS, hasChromium, launchChromium } from "./browser";
 import { ROOT, prepareBundles, type Bundles } from "./bundles";
 
-const CHROMIUM = "/usr/bin/chromium";
-const SCREENSHOTS = path.join(ROOT, "test/e2e/screenshots");
-const hasChromium = existsSync(CHROMIUM);
 const LV_DIR = path.join(ROOT, "node_modules/phoenix_live_view");
 const LV_VERSION = (JSON.parse(readFileSync(path.join(LV_DIR, "package.json"), "utf8")) as { version: string }).version;
 const PAGE = readFileSync(path.join(ROOT, "test/e2e/liveview/page.html"), "utf8");
@@ -29,16 +27,6 @@ const VIEW_ID = "phx-GJqLbHwBRBhRxyMB";
 const TOPIC = `lv:${VIEW_ID}`;
 const SESSION = "SFMyNTY.g2gDaAJhBnQAAAAIZAACaWRtAAAAFHBoeC1HSnFMYkh3QlJCaFJ4eU1C.fake-session";
 const STATIC = "SFMyNTY.g2gDaAJhBnQAAAADZAAKYXNzaWduX25ld2pkAAVmbGFzaHQAAAAA.fake-static";
-
-/** Errors a scenario expects while it breaks the connection on purpose. */
-const NETWORK_NOISE = [
-  /WebSocket connection to .* failed/i,
-  /net::ERR_CONNECTION_REFUSED/i,
-  /net::ERR_CONNECTION_RESET/i,
-  /net::ERR_EMPTY_RESPONSE/i,
-  /Failed to load resource/i,
-  /Error during WebSocket handshake/i,
-];
 
 interface Client {
   /** Used in test names and screenshot names. */
@@ -103,22 +91,9 @@ describe.skipIf(!hasChromium)("Phoenix LiveView's client on phx-channels, differ
   const traces = new Map<string, Map<string, string[]>>();
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     bundles = await prepareBundles();
     console.info(`e2e liveview: client bundles from ${bundles.source} (${bundles.distDir}), LiveView ${LV_VERSION}`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterEach(async () => {
