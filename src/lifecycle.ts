@@ -45,7 +45,7 @@ export function installLifecycle(socket: Socket): () => void {
       win,
       "pagehide",
       () => {
-        if (socket._wantsConnection() && (socket.conn !== null || socket.reconnectTimer.isScheduled())) {
+        if (socket._wantsConnection() && (socket._live() !== null || socket.reconnectTimer.isScheduled())) {
           socket._suspend("page hidden");
           awaitingPageShow = socket.connectClock;
         }

@@ -304,6 +304,10 @@ export class Socket {
   private _probeTimer?: ReturnType<typeof setTimeout> | null;
   // Callbacks of `disconnect()` waiting for the last disconnected transport to finish closing.
   private _closeWaiters?: Array<() => void> | null;
+  // `conn` reported its close. It stays in `conn`, as in phoenix.js (code written for it reads
+  // `socket.conn` or calls its handlers after a close), until the next transport replaces it or
+  // disconnect() clears it, but no longer counts as a connection (see `_live`).
+  private _connEnded?: boolean;
   // Gave up reconnecting (`reconnect.maxAttempts`): stays down until `connect()`.
   private _failed?: boolean;
   private readonly _maxReconnectAttempts: number;
@@ -354,7 +358,8 @@ export class Socket {
     this.closeWasClean = true;
     this._clearFallbackTimer();
     this.reconnectTimer.reset();
-    if (this.conn && this._shut(this.conn)) this.triggerChanError();
+    const conn = this._forgetEnded();
+    if (conn && this._shut(conn)) this.triggerChanError();
     this.transport = newTransport;
     return clock;
   }
@@ -425,7 +430,7 @@ export class Socket {
       this._failed = false;
       this.reconnectTimer.reset();
     }
-    if (this.conn || this._connecting) return;
+    if (this._live() || this._connecting) return;
     // A relative endpoint without a page location can never work: say so now, not on every retry.
     this._url({});
     if (this._options.lifecycle !== false) this._uninstallLifecycle ||= installLifecycle(this);
@@ -649,10 +654,14 @@ export class Socket {
     const token = tokenOf(this._fresh(this.authToken, this._tokenValue));
     // No sub-protocols without a token (passed as undefined, as phoenix.js does).
     const protocols = token ? ["phoenix", `${AUTH_TOKEN_PREFIX}${encodeAuthToken(token)}`] : undefined;
-    const conn = new this.transport(this.endPointURL(), protocols) as Conn;
+    const url = this.endPointURL();
+    // A previous transport (one that closed) is let go: its events no longer reach us.
+    if (this.conn) this._dropConn(this.conn);
+    const conn = new this.transport(url, protocols) as Conn;
     conn.binaryType = this.binaryType;
     conn.timeout = this.longpollerTimeout;
     this.conn = conn;
+    this._connEnded = false;
     // Looked up at each event, so spies and wrappers installed after connect() see them.
     conn.onopen = () => {
       if (this.conn === conn) this.onConnOpen();
@@ -664,7 +673,7 @@ export class Socket {
       if (this.conn === conn) this.onConnMessage(event);
     };
     conn.onclose = (event) => {
-      if (this.conn === conn) this.onConnClose(event ?? {});
+      if (this.conn === conn && !this._connEnded) this.onConnClose(event ?? {});
     };
   }
   /** The connection opened. */
@@ -684,7 +693,8 @@ export class Socket {
   /** The connection closed (by the server, the network, or us). */
   onConnClose(event: CloseEventLike): void {
     this._logTransport("close", event);
-    if (this.conn) this._dropConn(this.conn);
+    if (this.conn) this._connEnded = true;
+    this._pings.clear();
     this._closed(event, "transport closed", new ConnectionError(`connection closed (code ${event.code})`, { cause: event }));
   }
 
@@ -769,7 +779,7 @@ export class Socket {
    * `{code, reason, wasClean: true}` event, and joined channels error so they rejoin on the next connect.
    */
   teardown(callback?: () => void, code?: number, reason?: string): void {
-    const conn = this.conn;
+    const conn = this._forgetEnded();
     this.clearHeartbeats();
     this._pings.clear();
     // Rejoins wait for the next open anyway; a pending one must not outlive the socket.
@@ -890,6 +900,17 @@ export class Socket {
     // Nobody listens: surface it without throwing (a rethrow would crash a Node process over one bad frame).
     else if (!this.stateChangeCallbacks.error.length) console.error("phx-channels:", error);
     this._emit("error", error, this.transport, this.establishedConnections);
+  }
+
+  /** @internal The current connection, or null once it has reported its close. */
+  _live(): Conn | null {
+    return this._connEnded ? null : this.conn;
+  }
+
+  /** Lets go of a connection that has reported its close; returns the live one, if any. */
+  private _forgetEnded(): Conn | null {
+    if (this._connEnded && this.conn) this._dropConn(this.conn);
+    return this.conn;
   }
 
   /** @internal Whether lifecycle handlers may act (the app did not disconnect). */

@@ -113,6 +113,53 @@ describe.each(IMPLS)("Socket, suite style (%s)", (_name, impl) => {
     expect(channel.state).toBe("errored");
   });
 
+  it("sets callbacks for connection: onopen, onclose, onerror and onmessage called by hand, in that order", () => {
+    const socket = new impl.Socket("ws://h.example/socket", { transport: ManualTransport });
+    let opens = 0;
+    let closes = 0;
+    let lastError: unknown;
+    let lastMessage: unknown;
+    socket.onOpen(() => ++opens);
+    socket.onClose(() => ++closes);
+    socket.onError((error: unknown) => (lastError = error));
+    socket.onMessage((message: any) => (lastMessage = message.payload));
+    socket.connect();
+    socket.conn.onopen();
+    expect(opens).toBe(1);
+    // The transport that closed stays in socket.conn, with its handlers.
+    socket.conn.onclose();
+    expect(closes).toBe(1);
+    socket.conn.onerror("error");
+    expect(lastError).toBe("error");
+    socket.conn.onmessage({ data: JSON.stringify([null, null, "topic", "event", "payload"]) });
+    expect(lastMessage).toBe("payload");
+  });
+
+  it("after a drop, socket.conn is the closed transport until the reconnect replaces it", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    t.drop();
+    expect(socket.conn).toBe(t);
+    expect(socket.isConnected()).toBe(false);
+    expect(socket.connectionState()).toBe("closed");
+    vi.advanceTimersByTime(10);
+    expect(socket.conn).not.toBe(t);
+    expect(socket.conn).toBe(lastTransport());
+  });
+
+  it("disconnect() after a drop clears socket.conn and closes nothing more", () => {
+    vi.useFakeTimers();
+    const { socket, t } = manualSocket(impl);
+    t.drop();
+    const done = vi.fn();
+    socket.disconnect(done);
+    vi.advanceTimersByTime(2000);
+    expect(done).toHaveBeenCalledTimes(1);
+    expect(socket.conn).toBeNull();
+    vi.advanceTimersByTime(10_000);
+    expect(ManualTransport.instances).toHaveLength(1);
+  });
+
   it("conn.onerror(error) calls onError callbacks", () => {
     const { socket } = manualSocket(impl);
     const cb = vi.fn();
