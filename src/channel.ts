@@ -133,7 +133,8 @@ export class Channel<E extends EventMap = UntypedEvents> {
   join(timeout: number = this.timeout): Push<JoinReplyOf<E>> {
     if (this.joinedOnce) {
       if (!this._failed && (this._state !== "closed" || this.socket._hasChannel(this as unknown as Channel))) {
-        throw new UsageError(`tried to join multiple times: join "${this.topic}" once per channel instance`);
+        // phoenix.js's words: test suites written for it match them.
+        throw new UsageError("tried to join multiple times. 'join' can only be called a single time per channel instance");
       }
       this.socket._addChannel(this as unknown as Channel);
       // A fresh promise for the new join.
@@ -193,7 +194,9 @@ export class Channel<E extends EventMap = UntypedEvents> {
    */
   push<K extends OutEvent<E>>(event: K, payload?: OutPayload<E, K>, timeout: number = this.timeout): Push<ReplyOf<E, K>> {
     assertString("channel.push() event", event);
-    if (!this.joinedOnce) throw new UsageError(`tried to push "${event}" to "${this.topic}" before joining`);
+    if (!this.joinedOnce) {
+      throw new UsageError(`tried to push '${event}' to '${this.topic}' before joining. Use channel.join() before pushing events`);
+    }
     // Any falsy payload (undefined, null) is sent as {}, as phoenix.js does.
     const push = new Push<ReplyOf<E, K>>(this as unknown as Channel, event, payload || {}, timeout);
     if (this.canPush()) {
@@ -321,7 +324,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
         rethrowAsync(error);
       }
       if (payload && !handled) {
-        this.socket._reportError(new UsageError("channel onMessage callbacks must return the payload"));
+        this.socket._reportError(new UsageError("channel onMessage callbacks must return the payload, modified or unmodified"));
         handled = payload;
       }
     }

@@ -57,7 +57,10 @@ function binaryFrame(kind: number, names: string, values: object, payload: Binar
   let size = 1 + body.length;
   const fields = names.split(" ").map((name) => {
     const bytes = utf8((values as Record<string, string | null>)[name] ?? "");
-    if (bytes.length > 255) throw new EncodeError(name, `binary frame field "${name}" is ${bytes.length} bytes, over 255`);
+    if (bytes.length > 255) {
+      const message = `unable to convert ${name} to binary: must be less than or equal to 255 bytes, but is ${bytes.length} bytes`;
+      throw new EncodeError(name, message);
+    }
     // One size byte plus the field itself.
     size += 1 + bytes.length;
     return bytes;

@@ -110,6 +110,16 @@ describe.each(IMPLS)("Channel join (%s)", (_name, impl) => {
     expect(() => channel.join()).toThrow(/tried to join multiple times/);
   });
 
+  it("says what went wrong in phoenix.js's words (suites match them): a second join, a push before join", () => {
+    const { socket } = manualSocket(impl);
+    const channel = socket.channel("topic");
+    expect(() => channel.push("event", {})).toThrow(
+      "tried to push 'event' to 'topic' before joining. Use channel.join() before pushing events",
+    );
+    channel.join();
+    expect(() => channel.join()).toThrow("tried to join multiple times. 'join' can only be called a single time per channel instance");
+  });
+
   it("join(timeout) uses that timeout for the join push and later pushes", () => {
     const { socket } = manualSocket(impl);
     const channel = socket.channel("room:1");
