@@ -92,9 +92,10 @@ export class Channel<E extends EventMap = UntypedEvents> {
     this.socket = socket;
     // phoenix.js registers two socket callbacks per channel here; we dispatch to channels directly,
     // but take the same two refs so refs on the wire (and in tests written for it) line up. They
-    // name no callback, so they are not kept (about 50 bytes per channel).
-    socket.makeRef();
-    socket.makeRef();
+    // name no callback, so they are not kept (about 50 bytes per channel). Suites written for
+    // phoenix.js build channels on a stub socket with only `timeout`, `onOpen` and `onError`.
+    socket.makeRef?.();
+    socket.makeRef?.();
     this.timeout = socket.timeout;
     this._options = options;
     // As in phoenix.js, `joinPush.payload()` gives the params even before the first join.

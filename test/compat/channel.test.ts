@@ -110,6 +110,16 @@ describe.each(IMPLS)("Channel join (%s)", (_name, impl) => {
     expect(() => channel.join()).toThrow(/tried to join multiple times/);
   });
 
+  it("can be built on a stub socket (timeout, onOpen, onError only), and joinPush.payload() re-reads function params", () => {
+    let counter = 0;
+    const socket = { timeout: 1234, onError: () => {}, onOpen: () => {} };
+    const channel = new impl.Channel("topic", () => ({ value: counter }), socket);
+    expect(channel.timeout).toBe(1234);
+    expect(channel.joinPush.payload()).toEqual({ value: 0 });
+    counter++;
+    expect(channel.joinPush.payload()).toEqual({ value: 1 });
+  });
+
   it("says what went wrong in phoenix.js's words (suites match them): a second join, a push before join", () => {
     const { socket } = manualSocket(impl);
     const channel = socket.channel("topic");
