@@ -30,6 +30,9 @@ import type {
 /** One channel state transition, as `channel.onStateChange` reports it. */
 export type ChannelStateChange = StateChange<ChannelLifecycleState>;
 
+/** The reply entries `channel.bindings` lists for waiting pushes (told apart when assigned back). */
+const replyEntries = new WeakSet<Binding>();
+
 /** Join params as kept: the value, or the function that gives it (phoenix.js's shape). */
 type ParamsSource = Params | (() => Params | PromiseLike<Params>);
 
@@ -50,8 +53,8 @@ export class Channel<E extends EventMap = UntypedEvents> {
 
   /** The socket this channel belongs to. */
   socket: Socket;
-  /** Event bindings: `{event, ref, callback}`. */
-  bindings: Binding[] = [];
+  /** Your bindings, in the order `on()` added them: what `trigger()` runs. */
+  private _bindings: Binding[] = [];
   /** Counter behind the refs `on()` returns. */
   bindingRef = 0;
   /** Default push timeout, ms. */
@@ -171,7 +174,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
     assertFunction(callback, `the "${event}" callback`);
     if (event.startsWith("chan_reply_")) this._hasReplyBindings = true;
     const ref = this.bindingRef++;
-    this.bindings.push({ event, ref, callback: callback as BindingCallback<never> });
+    this._bindings.push({ event, ref, callback: callback as BindingCallback<never> });
     return ref;
   }
 
@@ -180,7 +183,36 @@ export class Channel<E extends EventMap = UntypedEvents> {
    * handling of replies, errors and closes is not a binding, so it cannot be removed by mistake.
    */
   off(event: InEvent<E> | (string & {}), ref?: number): void {
-    this.bindings = this.bindings.filter((b) => b.event !== event || (ref !== undefined && ref !== b.ref));
+    this._bindings = this._bindings.filter((b) => b.event !== event || (ref !== undefined && ref !== b.ref));
+  }
+
+  /**
+   * The bindings `{event, ref, callback}`, phoenix.js's field: yours, then, as phoenix.js lists
+   * them, one `chan_reply_<ref>` entry per push of this channel waiting for its reply (its
+   * callback answers that push; its `ref` is -1, which `off()` never matches, so the reply
+   * cannot be unbound by mistake). Replies are matched by ref through a Map, not through these
+   * entries. Assigning replaces your bindings; reply entries in the new list are ignored.
+   * @example
+   * ```ts
+   * channel.bindings.filter((b) => b.event === "new_msg").length // callbacks bound to new_msg
+   * ```
+   */
+  get bindings(): Binding[] {
+    const waiting: Binding[] = [];
+    // A stub socket (suites written for phoenix.js use one) has no reply registry.
+    this.socket._replies?.forEach((push) => {
+      for (let p: Push<unknown> | null | undefined = push; p; p = p._sameRef) {
+        if (p.channel !== (this as unknown as Channel)) continue;
+        const event = p.refEvent as string;
+        const entry: Binding = { event, ref: -1, callback: (payload: never) => this.trigger(event, payload) };
+        replyEntries.add(entry);
+        waiting.push(entry);
+      }
+    });
+    return waiting.length ? this._bindings.concat(waiting) : this._bindings;
+  }
+  set bindings(list: Binding[]) {
+    this._bindings = list.filter((binding) => !replyEntries.has(binding));
   }
 
   /** True when pushes can go on the wire now. */
@@ -234,7 +266,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
   dispose(): void {
     if (this._state === "joined" || this._state === "joining") this.leave();
     this._dropBuffered("channel disposed");
-    this.bindings = [];
+    this._bindings = [];
     this._hasReplyBindings = false;
     this._onClose("dispose");
     // Streams end even when the channel was already closed (no state change to see).
@@ -339,7 +371,7 @@ export class Channel<E extends EventMap = UntypedEvents> {
     } else if (event === "phx_error") {
       this._onError(handled);
     }
-    const bindings = this.bindings;
+    const bindings = this._bindings;
     const n = bindings.length;
     if (n) {
       const jr = joinRef == null ? this.joinRef() : joinRef;

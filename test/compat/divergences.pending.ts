@@ -183,14 +183,6 @@ describe.each(IMPLS)("Deliberate? divergences (%s)", (_name, impl) => {
     expect(channel.on("x", () => {})).toBe(3);
   });
 
-  it("a waiting push has a chan_reply_<ref> binding on its channel", () => {
-    const { socket, t } = manualSocket(impl);
-    const channel = socket.channel("room:1");
-    joinOk(channel, t);
-    const push = channel.push("evt", {});
-    expect(channel.bindings.some((b: any) => b.event === push.refEvent)).toBe(true);
-  });
-
   it("creating a channel registers onError/onOpen on the socket (stateChangeRefs, two refs consumed)", () => {
     const socket = new impl.Socket("/socket", { transport: ManualTransport });
     const channel = socket.channel("t");

@@ -128,3 +128,64 @@ describe.each(IMPLS)("Channels created during delivery (%s)", (_name, impl) => {
     expect(got).toHaveBeenCalledTimes(1);
   });
 });
+
+describe.each(IMPLS)("Reply bindings listed in channel.bindings (%s)", (_name, impl) => {
+  /** phoenix.js's suite style: isConnected and push stubbed, fake timers, the join push answered by hand. */
+  function joining(): { channel: any; joinPush: any; replyBindings: (ref: string) => any[] } {
+    vi.useFakeTimers();
+    const socket = new impl.Socket("/socket", { timeout: 1000, transport: ManualTransport });
+    vi.spyOn(socket, "isConnected").mockReturnValue(true);
+    vi.spyOn(socket, "push").mockImplementation(() => true);
+    const channel = socket.channel("topic", { one: "two" });
+    channel.join();
+    return {
+      channel,
+      joinPush: channel.joinPush,
+      replyBindings: (ref) => channel.bindings.filter((b: any) => b.event === `chan_reply_${ref}`),
+    };
+  }
+
+  it("the waiting join has a chan_reply_3 entry, gone after an ok", () => {
+    const { joinPush, replyBindings } = joining();
+    expect(replyBindings("3")).toHaveLength(1);
+    vi.advanceTimersByTime(500);
+    joinPush.trigger("ok", {});
+    expect(replyBindings("3")).toHaveLength(0);
+  });
+
+  it("the waiting join's entry is gone after an error", () => {
+    const { joinPush, replyBindings } = joining();
+    joinPush.trigger("error", {});
+    expect(replyBindings("3")).toHaveLength(0);
+  });
+
+  it("the waiting join's entry is gone after a timeout", () => {
+    const { replyBindings } = joining();
+    vi.advanceTimersByTime(2000);
+    expect(replyBindings("3")).toHaveLength(0);
+  });
+
+  it("a waiting push has a chan_reply_<ref> entry; its callback answers the push", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("room:1");
+    joinOk(channel, t);
+    const push = channel.push("evt", {});
+    const ok = vi.fn();
+    push.receive("ok", ok);
+    const entry = channel.bindings.find((b: any) => b.event === push.refEvent);
+    expect(entry).toBeDefined();
+    entry.callback({ status: "ok", response: { n: 1 } });
+    expect(ok).toHaveBeenCalledWith({ n: 1 });
+  });
+
+  it("assigning channel.bindings keeps the binding count the app sees", () => {
+    const { socket, t } = manualSocket(impl);
+    const channel = socket.channel("room:1");
+    joinOk(channel, t);
+    channel.on("a", () => {});
+    channel.push("evt", {});
+    const before = channel.bindings.length;
+    channel.bindings = channel.bindings.filter((b: any) => b.event !== "a");
+    expect(channel.bindings.length).toBe(before - 1);
+  });
+});
