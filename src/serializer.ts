@@ -113,7 +113,8 @@ function checked(format: string, join_ref: unknown, ref: unknown, topic: unknown
             ? "event"
             : "";
   if (bad) throw new DecodeError("wrong_type", `${format} ${bad} is not a string${bad.endsWith("ref") ? " or null" : ""}`, raw);
-  return message(join_ref as string | null, ref as string | null, topic as string, event as string, payload);
+  // A literal here, not message(): this is the per-frame path of every text frame.
+  return { join_ref, ref, topic, event, payload } as Message;
 }
 
 /** The message object every decoder returns: one shape, so the engine sees one hidden class. */
